@@ -52,13 +52,13 @@ def test_from_yaml_reads_a_file_and_names_it_in_errors(tmp_path: Path) -> None:
     assert RunConfig.from_yaml(good) == RunConfig(seed=5, symbol="BTC")
     bad = tmp_path / "bad.yaml"
     bad.write_text("seed: [unclosed\n")
-    with pytest.raises(ConfigError, match="bad.yaml: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"bad\.yaml: not valid YAML"):
         RunConfig.from_yaml(bad)
     notmap = tmp_path / "list.yaml"
     notmap.write_text("- 1\n- 2\n")
     with pytest.raises(ConfigError, match="expected a mapping"):
         RunConfig.from_yaml(notmap)
-    with pytest.raises(DataNotFoundError, match="missing.yaml"):
+    with pytest.raises(DataNotFoundError, match=r"missing\.yaml"):
         RunConfig.from_yaml(tmp_path / "missing.yaml")
 
 
