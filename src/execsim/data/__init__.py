@@ -2,6 +2,7 @@
 
 from execsim.data.feeds.base import DEFAULT_BATCH, FeedHandler, FeedReport
 from execsim.data.schema import ARROW_SCHEMA, EVENT_DTYPE, empty_events
+from execsim.data.synthetic import iter_synthetic_l2, synthetic_l2_stream
 
 __all__ = [
     "ARROW_SCHEMA",
@@ -10,4 +11,6 @@ __all__ = [
     "FeedHandler",
     "FeedReport",
     "empty_events",
+    "iter_synthetic_l2",
+    "synthetic_l2_stream",
 ]
