@@ -56,7 +56,8 @@ B_NEED_GHOST = 2
 C_REVEALS = 0  # SET_LEVEL with a positive size: a level entered the window from outside
 C_REVEAL_CLEARS = 1  # SET_LEVEL with size 0: a level known outside the window is gone
 C_GHOST_PEAK = 2  # the most ghost levels held at once (both sides)
-N_COUNTERS = 3
+C_REVEAL_RESETS = 3  # SET_LEVEL of size 0 just before a reveal of a level the book held
+N_COUNTERS = 4
 
 _MAX_DIGITS = 18  # 10**18 < 2**63: any 18-digit integer fits an int64
 
@@ -233,7 +234,7 @@ def build_events(  # type: ignore[no-untyped-def]
     left = np.empty(L + 1, dtype=np.int64)
     j = o_start
     for r in range(row_start, n):
-        if j + 1 + 2 * L + ghost_n[0] + ghost_n[1] > cap:
+        if j + 1 + 4 * L + ghost_n[0] + ghost_n[1] > cap:
             return r, j, B_NEED_OUT
         if ghost_n[0] + L + 2 > gcap or ghost_n[1] + L + 2 > gcap:
             return r, j, B_NEED_GHOST
@@ -297,6 +298,21 @@ def build_events(  # type: ignore[no-untyped-def]
                         _ghost_remove_at(ghost_key, ghost_n, si, g)
                     # an ADD creates its own level; anything else entering is revealed
                     if not (on_msg_side and t == 1 and ck[a] == mk and g < 0):
+                        if g >= 0:
+                            # The book still holds what it knew when the level left the
+                            # window, but orders may have come and gone out there unseen (the
+                            # same total can hide other orders): forget them, so the size
+                            # below is all anonymous and later reductions of unseen orders
+                            # find it.
+                            o_ts[j] = ts
+                            o_kind[j] = K_SET_LEVEL
+                            o_side[j] = side
+                            o_px[j] = cpx[a]
+                            o_qty[j] = 0
+                            o_oid[j] = 0
+                            o_flags[j] = F_REVEAL
+                            j += 1
+                            counters[C_REVEAL_RESETS] += 1
                         o_ts[j] = ts
                         o_kind[j] = K_SET_LEVEL
                         o_side[j] = side

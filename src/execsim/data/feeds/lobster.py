@@ -147,6 +147,7 @@ class LobsterReport(FeedReport):
     snapshot_levels: int = 0
     reveals: int = 0
     reveal_clears: int = 0
+    reveal_resets: int = 0
     ghost_peak: int = 0
 
     def summary(self) -> str:
@@ -409,6 +410,7 @@ class LobsterFeed:
                     report.events_emitted[EventKind.from_code(int(k)).value] += int(c)
                 report.reveals = int(counters[_k.C_REVEALS])
                 report.reveal_clears = int(counters[_k.C_REVEAL_CLEARS])
+                report.reveal_resets = int(counters[_k.C_REVEAL_RESETS])
                 report.ghost_peak = int(counters[_k.C_GHOST_PEAK])
                 yield LobsterChunk(
                     first_row=row0 + 1,
