@@ -338,6 +338,16 @@ class LobsterFeed:
         """Rows per chunk: about 4 MiB of orderbook numbers, between 1,024 and 65,536 rows."""
         return int(min(65_536, max(1_024, (1 << 22) // (32 * self.levels))))
 
+    def count_rows(self) -> int:
+        """Count the message file's rows (a quick pass, e.g. to size a progress bar)."""
+        n = 0
+        last = b"\n"
+        with _open_binary(self.message_path) as f:
+            while block := f.read(1 << 20):
+                n += block.count(b"\n")
+                last = block[-1:]
+        return n + (last != b"\n")
+
     # ------------------------------------------------------------------ streaming
     def batches(self, batch_size: int = DEFAULT_BATCH) -> Iterator[np.ndarray]:
         """Yield canonical event arrays of at most ``batch_size`` records, in stream order.
