@@ -106,7 +106,7 @@ class Instrument:
 
     def ticks_to_price(self, ticks: int) -> Decimal:
         """Convert integer ticks to a decimal price."""
-        return (self.tick_size * int(ticks)).normalize() if ticks else Decimal(0)
+        return self.tick_size * int(ticks)
 
     def qty_to_lots(self, qty: str | int | float | Decimal, rounding: str | None = None) -> int:
         """Convert a decimal quantity to integer lots (exactly, unless ``rounding`` is given)."""
@@ -116,7 +116,7 @@ class Instrument:
 
     def lots_to_qty(self, lots: int) -> Decimal:
         """Convert integer lots to a decimal quantity."""
-        return (self.lot_size * int(lots)).normalize() if lots else Decimal(0)
+        return self.lot_size * int(lots)
 
     @staticmethod
     def _to_units(
