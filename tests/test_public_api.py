@@ -47,6 +47,7 @@ def test_every_exported_name_exists_in_every_package() -> None:
         "execsim.data.feeds",
         "execsim.book",
         "execsim.cli",
+        "execsim.kernel",
     ]:
         mod = importlib.import_module(pkg)
         missing = [n for n in mod.__all__ if not hasattr(mod, n)]
