@@ -19,7 +19,7 @@ from execsim.core.version import __version__
 __all__ = ["build_parser", "main"]
 
 # Sub-command modules, in the order --help lists them.
-COMMAND_MODULES: tuple[str, ...] = ("execsim.cli.demo", "execsim.cli.lobster")
+COMMAND_MODULES: tuple[str, ...] = ("execsim.cli.demo", "execsim.cli.lobster", "execsim.cli.data")
 
 
 def build_parser() -> argparse.ArgumentParser:

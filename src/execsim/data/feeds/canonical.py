@@ -294,18 +294,50 @@ class CanonicalParquetFeed:
         """The source file(s)."""
         return (self.path,)
 
-    def batches(self, batch_size: int = DEFAULT_BATCH) -> Iterator[np.ndarray]:
-        """Yield validated event batches of at most ``batch_size`` records, one row group at a time."""
-        self.report = FeedReport(source=str(self.path))
-        check = EventValidator(str(self.path))
+    def batches(
+        self,
+        batch_size: int = DEFAULT_BATCH,
+        *,
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+    ) -> Iterator[np.ndarray]:
+        """Yield validated event batches of at most ``batch_size`` records.
+
+        Parameters
+        ----------
+        batch_size
+            Maximum events per batch.
+        start_ns, end_ns
+            Keep only events with ``start_ns <= ts_event < end_ns``. Row groups whose
+            ``ts_event`` statistics lie outside the interval are not read at all.
+        """
+        src = str(self.path)
+        self.report = FeedReport(source=src)
+        lo = -(2**63) if start_ns is None else int(start_ns)
+        hi = 2**63 - 1 if end_ns is None else int(end_ns)
+        check = EventValidator(src)
         pf = pq.ParquetFile(self.path)
         try:
-            for rb in pf.iter_batches(batch_size=batch_size, columns=list(FIELD_NAMES)):
-                ev = _batch_to_events(rb, str(self.path), check.rows)
-                check(ev)
-                self.report.rows_read += ev.shape[0]
-                _count_kinds(self.report, ev)
-                yield ev
+            meta = pf.metadata
+            ts_col = pf.schema_arrow.get_field_index("ts_event")
+            first_row = 0
+            for g in range(meta.num_row_groups):
+                rg = meta.row_group(g)
+                st = rg.column(ts_col).statistics
+                offset, first_row = first_row, first_row + rg.num_rows
+                if st is not None and st.has_min_max and (st.max < lo or st.min >= hi):
+                    continue
+                for rb in pf.iter_batches(batch_size=batch_size, row_groups=[g], columns=list(FIELD_NAMES)):
+                    ev = _batch_to_events(rb, src, offset)
+                    check(ev, row_offset=offset)
+                    offset += ev.shape[0]
+                    self.report.rows_read += ev.shape[0]
+                    ts = ev["ts_event"]
+                    if ev.shape[0] and (ts[0] < lo or ts[-1] >= hi):
+                        ev = ev[(ts >= lo) & (ts < hi)]
+                    if ev.shape[0]:
+                        _count_kinds(self.report, ev)
+                        yield ev
         finally:
             pf.close()
 
@@ -356,15 +388,19 @@ def write_csv(
         schema = pa.schema(fields)
     else:
         schema = ARROW_SCHEMA
-    with pacsv.CSVWriter(path, schema, write_options=pacsv.WriteOptions(quoting_style="none")) as w:
-        for batch in batches:
-            check(batch)
-            table = events_to_arrow(batch)
-            if readable:
-                kind = pa.array(_KIND_NAMES[batch["kind"]], type=pa.string())
-                side = pa.array(_SIDE_NAMES[batch["side"].astype(np.int64) + 1], type=pa.string())
-                table = table.set_column(3, "kind", kind).set_column(4, "side", side)
-            w.write_table(table.cast(schema))
+    # the header is written by hand: pyarrow would quote the names
+    with open(path, "wb") as f:
+        f.write((",".join(FIELD_NAMES) + "\n").encode())
+        options = pacsv.WriteOptions(include_header=False, quoting_style="none")
+        with pacsv.CSVWriter(f, schema, write_options=options) as w:
+            for batch in batches:
+                check(batch)
+                table = events_to_arrow(batch)
+                if readable:
+                    kind = pa.array(_KIND_NAMES[batch["kind"]], type=pa.string())
+                    side = pa.array(_SIDE_NAMES[batch["side"].astype(np.int64) + 1], type=pa.string())
+                    table = table.set_column(3, "kind", kind).set_column(4, "side", side)
+                w.write_table(table.cast(schema))
     return check.rows
 
 
