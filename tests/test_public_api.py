@@ -48,6 +48,7 @@ def test_every_exported_name_exists_in_every_package() -> None:
         "execsim.book",
         "execsim.cli",
         "execsim.kernel",
+        "execsim.venues",
     ]:
         mod = importlib.import_module(pkg)
         missing = [n for n in mod.__all__ if not hasattr(mod, n)]
