@@ -64,7 +64,8 @@ class LevelMismatch:
         def px(ticks: int) -> str:
             if ticks == 0:
                 return "-"
-            return str(instrument.ticks_to_price(ticks)) if instrument else str(ticks)
+            # fixed-point: a normalised Decimal would print 100 as 1E+2
+            return f"{instrument.ticks_to_price(ticks).normalize():f}" if instrument else str(ticks)
 
         name = "bid" if self.side is Side.BUY else "ask"
         return (
