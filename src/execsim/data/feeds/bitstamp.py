@@ -305,6 +305,7 @@ class _Run:
         self.last_ts = ts
         if etype not in BITSTAMP_EVENT_TYPES:
             raise self.fail(row, f"unknown event type (expected one of {list(BITSTAMP_EVENT_TYPES)})", etype)
+        self.stats[f"lines {etype}"] += 1
         try:
             data = json.loads(payload, parse_float=Decimal, parse_constant=_bad_constant)
         except ValueError as err:
@@ -542,10 +543,6 @@ class _Run:
             arrival = k_line.arrival
             assert arrival is not None  # takers are chosen among lines with an arrival
             arrival.claim_release = max(arrival.claim_release, last)
-            o = k_line.order
-            if o is not None and o.pending:
-                o.release_row = max(o.release_row, last)
-                self.push_release(o)
 
     # ------------------------------------------------------------------ emission
     def push_release(self, o: _Order) -> None:
