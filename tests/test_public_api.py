@@ -45,8 +45,11 @@ def test_every_exported_name_exists_in_every_package() -> None:
         "execsim.model",
         "execsim.data",
         "execsim.data.feeds",
+        "execsim.data.feeds.lobster",
         "execsim.book",
+        "execsim.book.replay",
         "execsim.cli",
+        "execsim.cli.lobster",
         "execsim.kernel",
         "execsim.venues",
     ]:

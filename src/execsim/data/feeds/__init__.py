@@ -10,6 +10,13 @@ from execsim.data.feeds.canonical import (
     write_csv,
     write_parquet,
 )
+from execsim.data.feeds.lobster import (
+    LobsterChunk,
+    LobsterFeed,
+    LobsterFileName,
+    LobsterReport,
+    parse_lobster_filename,
+)
 
 __all__ = [
     "DEFAULT_BATCH",
@@ -18,7 +25,12 @@ __all__ = [
     "CanonicalParquetFeed",
     "FeedHandler",
     "FeedReport",
+    "LobsterChunk",
+    "LobsterFeed",
+    "LobsterFileName",
+    "LobsterReport",
     "ParquetWriteInfo",
+    "parse_lobster_filename",
     "read_parquet_metadata",
     "write_csv",
     "write_parquet",
