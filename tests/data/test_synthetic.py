@@ -24,7 +24,7 @@ from execsim.data.synthetic import (
 )
 
 
-def _replay(events: np.ndarray, n_levels: int) -> dict[str, object]:
+def _replay(events: np.ndarray, n_levels: int) -> tuple[dict[str, int], np.ndarray]:
     """Replay through a plain dict-per-side book, checking every record against the book.
 
     Returns the books' touches after each message and counts of every inconsistency found.
@@ -80,7 +80,7 @@ def _replay(events: np.ndarray, n_levels: int) -> dict[str, object]:
             if bb - min(bids) >= n_levels or max(asks) - ba >= n_levels:
                 problems["level outside the window"] += 1
             touches.append((bb, ba))
-    return {"problems": problems, "touches": np.array(touches)}
+    return problems, np.array(touches)
 
 
 def test_same_seed_gives_byte_identical_streams() -> None:
@@ -118,21 +118,20 @@ def test_batches_concatenate_to_exactly_the_whole_stream(batch_size: int) -> Non
 
 def test_replayed_book_never_crosses_and_trades_take_the_touch() -> None:
     events = synthetic_l2_stream(seed=2024, n_events=200_000, n_levels=20)
-    out = _replay(events, n_levels=20)
-    assert out["problems"] == dict.fromkeys(out["problems"], 0)  # type: ignore[arg-type]
+    problems, _ = _replay(events, n_levels=20)
+    assert problems == dict.fromkeys(problems, 0)
 
 
 def test_small_window_and_high_trade_share_stay_consistent() -> None:
     # few levels and many trades stress the "never empty a side" and sweep paths
     events = synthetic_l2_stream(seed=9, n_events=60_000, n_levels=3, trade_share=0.4)
-    out = _replay(events, n_levels=3)
-    assert out["problems"] == dict.fromkeys(out["problems"], 0)  # type: ignore[arg-type]
+    problems, _ = _replay(events, n_levels=3)
+    assert problems == dict.fromkeys(problems, 0)
 
 
 def test_mid_price_walks_in_both_directions() -> None:
     events = synthetic_l2_stream(seed=1, n_events=200_000, mid_ticks=100_000)
-    touches = _replay(events, n_levels=20)["touches"]
-    assert isinstance(touches, np.ndarray)
+    _, touches = _replay(events, n_levels=20)
     mid2 = touches[:, 0] + touches[:, 1]  # twice the mid, in ticks
     steps = np.diff(mid2)
     # the mid moves occasionally (not on every message, not never), both ways

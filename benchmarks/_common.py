@@ -1,0 +1,218 @@
+"""Shared helpers of the benchmark scripts: data paths, CPU timing, memory, machine facts, tables.
+
+Method (the same in every script)
+---------------------------------
+* Time is CPU time of this process (:func:`time.process_time`), not wall time: the benchmark
+  machine is shared, and CPU seconds are what another process cannot steal. Each measurement is
+  repeated and the best and the median are reported; ratios compare numbers from the same run.
+* Compilation and numba cache loading are kept out of steady-state numbers: every engine is
+  called once on a small input before it is timed, and the cold start is measured on its own,
+  in fresh processes (see :func:`cold_start`).
+* Memory is reported two ways, each named: ``tracemalloc`` peak (Python-allocated buffers,
+  numpy arrays included, nothing allocated by Rust/C libraries) and the growth of the process's
+  peak resident set (``ru_maxrss``) over a measured step in a fresh process (everything).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = REPO_ROOT / "benchmarks"
+
+T = TypeVar("T")
+
+
+def shared_data_dir() -> Path:
+    """The shared real-data folder: ``$EXECSIM_SHARED_DATA`` or ``<repo>/../shared/data``."""
+    env = os.environ.get("EXECSIM_SHARED_DATA")
+    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
+
+
+def lobster_goog_paths() -> tuple[Path, Path] | None:
+    """(message, orderbook) files of the LOBSTER GOOG 2012-06-21 level-10 day, or None if absent."""
+    d = shared_data_dir() / "lobster"
+    msg = d / "GOOG_2012-06-21_34200000_57600000_message_10.csv.gz"
+    book = d / "GOOG_2012-06-21_34200000_57600000_orderbook_10.csv.gz"
+    return (msg, book) if msg.is_file() and book.is_file() else None
+
+
+# -- timing -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Timing:
+    """CPU seconds of repeated runs of one measurement."""
+
+    name: str
+    items: int
+    cpu_s: list[float] = field(default_factory=list)
+    wall_s: list[float] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def best(self) -> float:
+        return min(self.cpu_s)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.cpu_s)
+
+    @property
+    def rate_best(self) -> float:
+        """Items per CPU second, from the best run."""
+        return self.items / self.best if self.best > 0 else float("inf")
+
+    @property
+    def rate_median(self) -> float:
+        """Items per CPU second, from the median run."""
+        return self.items / self.median if self.median > 0 else float("inf")
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.update(
+            best_cpu_s=self.best,
+            median_cpu_s=self.median,
+            rate_best=self.rate_best,
+            rate_median=self.rate_median,
+        )
+        return d
+
+
+def cpu_timed(fn: Callable[[], T]) -> tuple[T, float, float]:
+    """Call ``fn()``; return its result, the CPU seconds and the wall seconds it took."""
+    c0, w0 = time.process_time(), time.perf_counter()
+    out = fn()
+    return out, time.process_time() - c0, time.perf_counter() - w0
+
+
+# -- memory -------------------------------------------------------------------------------
+
+
+def max_rss_bytes() -> int:
+    """Peak resident set size of this process so far, in bytes (Linux reports KiB)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def tracemalloc_peak(fn: Callable[[], Any]) -> int:
+    """Peak bytes traced by :mod:`tracemalloc` (numpy buffers included) while ``fn()`` runs."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        fn()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+# -- fresh processes ------------------------------------------------------------------------
+
+
+def run_child(script: Path, args: Sequence[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``script --child ...`` in a fresh interpreter and return the JSON it prints last."""
+    full_env = dict(os.environ)
+    full_env.setdefault("OMP_NUM_THREADS", "1")
+    if env:
+        full_env.update(env)
+    proc = subprocess.run(
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"child {script.name} {' '.join(args)} failed:\n{proc.stderr[-4000:]}")
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"child {script.name} {' '.join(args)} printed no JSON:\n{proc.stdout}")
+    return dict(json.loads(lines[-1]))
+
+
+def cold_start(script: Path, args: Sequence[str], cache_dir: Path) -> dict[str, Any]:
+    """Measure a cold start twice in fresh processes sharing ``cache_dir`` as the numba cache.
+
+    The first child starts with an empty cache (it compiles and writes the cache), the second
+    finds it (it loads the cache). Returns ``{"compile": {...}, "cache_load": {...}}``.
+    """
+    env = {"NUMBA_CACHE_DIR": str(cache_dir)}
+    first = run_child(script, args, env)
+    second = run_child(script, args, env)
+    return {"compile": first, "cache_load": second}
+
+
+# -- machine and reporting ----------------------------------------------------------------
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _version(module: str) -> str:
+    try:
+        mod = __import__(module)
+    except ImportError:
+        return "not installed"
+    return str(getattr(mod, "__version__", "unknown"))
+
+
+def machine_info() -> dict[str, Any]:
+    """Facts a reader needs to judge the numbers: CPUs, load, Python and library versions."""
+    try:
+        load = os.getloadavg()
+    except OSError:
+        load = (float("nan"),) * 3
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "loadavg_1_5_15": [round(x, 2) for x in load],
+        "python": platform.python_version(),
+        "numpy": _version("numpy"),
+        "numba": _version("numba"),
+        "hftbacktest": _version("hftbacktest"),
+        "sortedcontainers": _version("sortedcontainers"),
+        "platform": platform.platform(),
+    }
+
+
+def fmt_rate(x: float) -> str:
+    """Format items per second with an SI suffix (``12.3 M``)."""
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{x / div:.2f} {suffix}"
+    return f"{x:.1f}"
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Print a Markdown table (pasteable into docs/benchmarks.md)."""
+    cells = [[str(c) for c in r] for r in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in cells:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |")
+
+
+def write_json(path: str | Path, payload: dict[str, Any]) -> None:
+    """Write the results as pretty JSON."""
+    Path(path).write_text(json.dumps(payload, indent=2, default=str) + "\n")
