@@ -2,7 +2,8 @@
 
 from execsim.book.l2 import BBO_DTYPE, L2Book
 from execsim.book.l3 import L3Book
-from execsim.book.orders import LevelView, OrderView
+from execsim.book.matching import MatchingEngine, SelfTradePrevention
+from execsim.book.orders import Fill, LevelView, MatchResult, OrderUpdate, OrderView
 from execsim.book.replay import (
     LevelMismatch,
     LobsterVerifyResult,
@@ -12,12 +13,17 @@ from execsim.book.replay import (
 
 __all__: list[str] = [
     "BBO_DTYPE",
+    "Fill",
     "L2Book",
     "L3Book",
     "LevelMismatch",
     "LevelView",
     "LobsterVerifyResult",
+    "MatchResult",
+    "MatchingEngine",
+    "OrderUpdate",
     "OrderView",
+    "SelfTradePrevention",
     "compare_top_levels",
     "verify_lobster",
 ]

@@ -58,8 +58,15 @@ O_HIDDEN = 7  # iceberg reserve, not visible
 O_PEAK = 8  # iceberg display size (0: not an iceberg)
 O_OWNER = 9
 O_TS = 10
-O_FLAGS = 11
-NOF = 12
+O_FLAGS = 11  # FL_* bits
+O_SEQ = 12  # arrival sequence (matching engine; time priority among pegs)
+O_CUM = 13  # cumulative filled quantity (matching engine)
+NOF = 16
+
+# ---- order flags
+FL_PEG = 1  # midpoint peg: not in a price level, kept in its side's peg FIFO
+FL_POST_ONLY = 2
+FL_ICEBERG = 4
 
 # ---- level columns
 L_PRICE = 0
@@ -69,6 +76,7 @@ L_ANON = 3
 L_HEAD = 4  # also the free-list link of a free slot
 L_TAIL = 5
 L_NORD = 6
+L_HIDDEN = 7  # iceberg reserves of the level's orders (not visible)
 NLF = 8
 
 # ---- hash
@@ -86,7 +94,6 @@ M_HBITS = 7  # log2 of the hash size
 M_HUSED = 8  # hash entries that are live or tombstones
 M_HLIVE = 9
 M_STATUS = 10  # trading status code of the last HALT, -1 when none seen
-M_NPEG = 11  # resting midpoint-peg orders (matching engine)
 # statistics
 S_EVENTS = 16
 S_ADD = 17
@@ -103,6 +110,11 @@ S_TRIMS = 27
 S_REJECTED = 28
 S_EXEC_QTY = 29
 S_TRADE_QTY = 30
+# midpoint-peg FIFOs (matching engine): head / tail slot per side index, and count
+M_PH = 32  # +si
+M_PT = 34  # +si
+M_NPEG = 36  # +si
+M_ARRIVAL = 38  # next arrival sequence number
 META_SIZE = 64
 
 STAT_NAMES = {
@@ -267,6 +279,7 @@ def lvl_get_or_create(L, SK, SL, M, side, price):
     L[lv, L_HEAD] = -1
     L[lv, L_TAIL] = -1
     L[lv, L_NORD] = 0
+    L[lv, L_HIDDEN] = 0
     for j in range(n, pos, -1):
         SK[si, j] = SK[si, j - 1]
         SL[si, j] = SL[si, j - 1]
@@ -322,6 +335,8 @@ def order_alloc(OR, H, M, oid, side, price, qty):
     OR[o, O_OWNER] = 0
     OR[o, O_TS] = 0
     OR[o, O_FLAGS] = 0
+    OR[o, O_SEQ] = 0
+    OR[o, O_CUM] = 0
     h_insert(H, M, oid, o)
     M[M_NORD] += 1
     return o
@@ -351,6 +366,7 @@ def order_append(OR, L, o, lv):
     L[lv, L_TAIL] = o
     L[lv, L_NORD] += 1
     L[lv, L_QTY] += OR[o, O_QTY]
+    L[lv, L_HIDDEN] += OR[o, O_HIDDEN]
 
 
 @njit(cache=True)
@@ -369,6 +385,7 @@ def order_unlink(OR, L, o):
         L[lv, L_TAIL] = p
     L[lv, L_NORD] -= 1
     L[lv, L_QTY] -= OR[o, O_QTY]
+    L[lv, L_HIDDEN] -= OR[o, O_HIDDEN]
     OR[o, O_PREV] = -1
     OR[o, O_NEXT] = -1
     OR[o, O_LEVEL] = -1
@@ -376,25 +393,87 @@ def order_unlink(OR, L, o):
 
 
 @njit(cache=True)
+def peg_append(OR, M, o, si):
+    """Link midpoint-peg order ``o`` at the back of side ``si``'s peg FIFO."""
+    t = M[M_PT + si]
+    OR[o, O_PREV] = t
+    OR[o, O_NEXT] = -1
+    OR[o, O_LEVEL] = -1
+    if t >= 0:
+        OR[t, O_NEXT] = o
+    else:
+        M[M_PH + si] = o
+    M[M_PT + si] = o
+    M[M_NPEG + si] += 1
+
+
+@njit(cache=True)
+def peg_unlink(OR, M, o):
+    """Take midpoint-peg order ``o`` out of its side's peg FIFO."""
+    si = side_index(OR[o, O_SIDE])
+    p = OR[o, O_PREV]
+    nx = OR[o, O_NEXT]
+    if p >= 0:
+        OR[p, O_NEXT] = nx
+    else:
+        M[M_PH + si] = nx
+    if nx >= 0:
+        OR[nx, O_PREV] = p
+    else:
+        M[M_PT + si] = p
+    M[M_NPEG + si] -= 1
+    OR[o, O_PREV] = -1
+    OR[o, O_NEXT] = -1
+
+
+@njit(cache=True)
+def order_detach(OR, L, SK, SL, M, o):
+    """Take a resting order out of its queue (level or peg FIFO); drop an emptied level."""
+    if OR[o, O_FLAGS] & FL_PEG:
+        peg_unlink(OR, M, o)
+    else:
+        lv = order_unlink(OR, L, o)
+        lvl_drop_if_empty(L, SK, SL, M, lv)
+
+
+@njit(cache=True)
 def order_remove(OR, H, L, SK, SL, M, o):
-    """Remove a resting order from its level (dropping the level if it empties) and free it."""
-    lv = order_unlink(OR, L, o)
+    """Remove a resting order from its queue (dropping an emptied level) and free it."""
+    order_detach(OR, L, SK, SL, M, o)
     order_free(OR, H, M, o)
-    lvl_drop_if_empty(L, SK, SL, M, lv)
+
+
+@njit(cache=True)
+def iceberg_refresh(OR, L, o):
+    """Refill an iceberg whose displayed part is used up; it goes to the back of its queue."""
+    lv = order_unlink(OR, L, o)
+    show = OR[o, O_PEAK]
+    if show > OR[o, O_HIDDEN]:
+        show = OR[o, O_HIDDEN]
+    OR[o, O_QTY] = show
+    OR[o, O_HIDDEN] -= show
+    order_append(OR, L, o, lv)
 
 
 @njit(cache=True)
 def order_reduce(OR, H, L, SK, SL, M, o, q):
-    """Reduce a resting order's visible quantity by ``q``; remove it at 0.
+    """Reduce a resting order's displayed quantity by ``q``; at 0 an iceberg is refreshed
+    (losing priority) and any other order is removed.
 
-    Return the quantity actually removed (less than ``q`` when the order had less).
+    Return the quantity actually removed (less than ``q`` when the order showed less).
     """
     have = OR[o, O_QTY]
     if q >= have:
-        order_remove(OR, H, L, SK, SL, M, o)
+        if OR[o, O_HIDDEN] > 0 and not (OR[o, O_FLAGS] & FL_PEG):
+            OR[o, O_QTY] = 0
+            L[OR[o, O_LEVEL], L_QTY] -= have
+            iceberg_refresh(OR, L, o)
+        else:
+            order_remove(OR, H, L, SK, SL, M, o)
         return have
     OR[o, O_QTY] = have - q
-    L[OR[o, O_LEVEL], L_QTY] -= q
+    if not (OR[o, O_FLAGS] & FL_PEG):
+        L[OR[o, O_LEVEL], L_QTY] -= q
     return q
 
 
@@ -403,7 +482,15 @@ def queue_position(OR, L, o):
     """Return (lots ahead, known orders ahead) of resting order ``o`` in its level's queue."""
     lv = OR[o, O_LEVEL]
     if lv < 0:
-        return 0, 0
+        # a midpoint peg: its place in the side's peg FIFO
+        qty = 0
+        n = 0
+        x = OR[o, O_PREV]
+        while x >= 0:
+            qty += OR[x, O_QTY]
+            n += 1
+            x = OR[x, O_PREV]
+        return qty, n
     qty = L[lv, L_ANON]
     n = 0
     x = L[lv, L_HEAD]
@@ -620,6 +707,25 @@ def replay_top_events(
         apply_one(OR, H, L, SK, SL, M, REJ, k, np.int64(side[i]), price[i], qty[i], oid[i], seq[i])
         write_top(L, SL, M, n_levels, i, BP, BQ, AP, AQ)
     return n, OK
+
+
+@njit(cache=True)
+def best_price(L, SL, M, si):
+    """Return (True, price) of side ``si``'s best level, or (False, 0) when it is empty."""
+    n = M[M_NB + si]
+    if n == 0:
+        return False, 0
+    return True, L[SL[si, n - 1], L_PRICE]
+
+
+@njit(cache=True)
+def mid_price(L, SL, M):
+    """Return (True, mid) when both sides are present, uncrossed and the mid is on the tick grid."""
+    okb, b = best_price(L, SL, M, 0)
+    oka, a = best_price(L, SL, M, 1)
+    if not (okb and oka) or b >= a or (a - b) % 2 != 0:
+        return False, 0
+    return True, (a + b) // 2
 
 
 @njit(cache=True)

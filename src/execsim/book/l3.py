@@ -90,6 +90,8 @@ class L3Book:
         self._M[_k.M_OFREE] = -1
         self._M[_k.M_LFREE] = -1
         self._M[_k.M_STATUS] = -1
+        self._M[_k.M_PH : _k.M_PH + 2] = -1
+        self._M[_k.M_PT : _k.M_PT + 2] = -1
         self._H = np.empty((0, 2), dtype=np.int64)
         self._rehash(_pow2_at_least(4 * cap))
 
@@ -242,10 +244,14 @@ class L3Book:
             return None
         row = self._O[o]
         ahead_qty, ahead_n = _k.queue_position(self._O, self._L, o)
+        price = int(row[_k.O_PRICE])
+        if row[_k.O_FLAGS] & _k.FL_PEG:
+            ok, mid = _k.mid_price(self._L, self._SL, self._M)
+            price = int(mid) if ok else 0
         return OrderView(
             order_id=int(row[_k.O_ID]),
             side=Side.from_code(int(row[_k.O_SIDE])),
-            price=int(row[_k.O_PRICE]),
+            price=price,
             qty=int(row[_k.O_QTY]),
             hidden_qty=int(row[_k.O_HIDDEN]),
             qty_ahead=int(ahead_qty),
