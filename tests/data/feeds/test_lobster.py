@@ -586,3 +586,34 @@ def test_goog_with_a_cent_tick_fails_at_the_first_half_cent_print(lobster_goog: 
     with pytest.raises(DataError, match=rf"row {first}: price \d+ .* tick_size 0\.01") as info:
         all_events(LobsterFeed(*lobster_goog, tick_size="0.01"))
     assert info.value.row == first
+
+
+def test_a_row_that_changes_both_sides_reveals_on_the_side_without_the_message(
+    tmp_path: Path,
+) -> None:
+    # message 2 adds a bid; the same row also shows a second ask level it did not create
+    rows = [
+        book_row([(A1, 10)], [(B1, 30)], 2),
+        book_row([(A1, 10), (A2, 20)], [(B1, 30), (B2, 5)], 2),
+    ]
+    messages = ["34200,5,0,1,1005000,1", f"34201,1,8,5,{B2},1"]
+    ev = all_events(LobsterFeed(*write_pair(tmp_path, messages, rows, 2)))
+    assert ev_tuples(ev[-2:]) == [
+        (K_ADD, 1, B2, 5, 8, 0),
+        (K_SET_LEVEL, -1, A2, 20, 0, F_REVEAL | F_LAST),
+    ]
+
+
+def test_a_reduction_outside_the_window_marks_its_level_as_held(tmp_path: Path) -> None:
+    # $99.99 is below the one-level window when 5 shares leave it; it is reset on its return
+    rows = [book_row([(A1, 10)], [(B1, 30)], 1)] * 2 + [book_row([(A1, 10)], [(B2, 40)], 1)]
+    messages = ["34200,5,0,1,1005000,1", f"34201,3,8,5,{B2},1", f"34202,3,9,30,{B1},1"]
+    feed = LobsterFeed(*write_pair(tmp_path, messages, rows, 1))
+    ev = all_events(feed)
+    assert ev_tuples(ev[-4:]) == [
+        (K_DELETE, 1, B2, 5, 8, F_LAST),
+        (K_DELETE, 1, B1, 30, 9, 0),
+        (K_SET_LEVEL, 1, B2, 0, 0, F_REVEAL),
+        (K_SET_LEVEL, 1, B2, 40, 0, F_REVEAL | F_LAST),
+    ]
+    assert feed.report.reveal_resets == 1
