@@ -1,6 +1,7 @@
 """Feed handlers: one module per source, each emitting canonical events."""
 
 from execsim.data.feeds.base import DEFAULT_BATCH, FeedHandler, FeedReport
+from execsim.data.feeds.binance import BinanceChunk, BinanceFeed, BinanceFeedReport, BinanceMarket
 from execsim.data.feeds.bitstamp import BitstampFeed
 from execsim.data.feeds.canonical import (
     CanonicalCsvFeed,
@@ -20,6 +21,10 @@ from execsim.data.feeds.lobster import (
 
 __all__ = [
     "DEFAULT_BATCH",
+    "BinanceChunk",
+    "BinanceFeed",
+    "BinanceFeedReport",
+    "BinanceMarket",
     "BitstampFeed",
     "CanonicalCsvFeed",
     "CanonicalParquetFeed",
