@@ -106,6 +106,46 @@ def max_rss_bytes() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
+def _status_kib(field_name: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+class PeakRss:
+    """Growth of the resident set over a step: peak during the step minus the size before it.
+
+    On Linux the kernel's high-water mark (``VmHWM``) is reset at the start (writing ``5`` to
+    ``/proc/self/clear_refs``), so an earlier, larger peak (e.g. while the input data was being
+    generated) does not hide the step's own. Elsewhere it falls back to ``ru_maxrss``, which
+    only sees growth beyond the process's earlier peak (``method`` says which was used).
+    """
+
+    def __init__(self) -> None:
+        self.method = "ru_maxrss"
+        try:
+            Path("/proc/self/clear_refs").write_text("5")
+            if _status_kib("VmHWM") is not None:
+                self.method = "VmHWM after reset"
+        except OSError:
+            pass
+        self.before = self._current() if self.method != "ru_maxrss" else max_rss_bytes()
+
+    @staticmethod
+    def _current() -> int:
+        return (_status_kib("VmRSS") or 0) * 1024
+
+    def growth(self) -> int:
+        """Bytes the peak resident set rose above the size at construction."""
+        if self.method == "ru_maxrss":
+            return max_rss_bytes() - self.before
+        return (_status_kib("VmHWM") or 0) * 1024 - self.before
+
+
 def tracemalloc_peak(fn: Callable[[], Any]) -> int:
     """Peak bytes traced by :mod:`tracemalloc` (numpy buffers included) while ``fn()`` runs."""
     tracemalloc.start()

@@ -37,12 +37,12 @@ from typing import Any
 import numpy as np
 
 from _common import (
+    PeakRss,
     Timing,
     cold_start,
     cpu_timed,
     fmt_rate,
     machine_info,
-    max_rss_bytes,
     print_table,
     run_child,
     tracemalloc_peak,
@@ -333,12 +333,12 @@ def _child(args: argparse.Namespace) -> None:
     if args.engine == "execsim":
         L2Book().apply(events[:1000])  # load the compiled code before measuring
         gc.collect()
-        before = max_rss_bytes()
+        rss = PeakRss()
         book = L2Book()
         book.apply(events)
     elif args.engine == "reference":
         gc.collect()
-        before = max_rss_bytes()
+        rss = PeakRss()
         rbook = ReferenceL2Book()
         rbook.apply(events)
     else:
@@ -351,10 +351,10 @@ def _child(args: argparse.Namespace) -> None:
         hbt_replay(make_hbt(head, depth, pr), span)  # compile before measuring
         del events
         gc.collect()
-        before = max_rss_bytes()
+        rss = PeakRss()
         hbt = make_hbt(data, depth, pr)
         hbt_replay(hbt, span)
-    print(json.dumps({"rss_growth_bytes": max_rss_bytes() - before, "events": args.events}))
+    print(json.dumps({"rss_growth_bytes": rss.growth(), "method": rss.method, "events": args.events}))
 
 
 def fresh_process_measurements(
