@@ -17,8 +17,13 @@ hash, the instrument, the feed handler, its report (rows read, skips by reason),
 counts by kind, the import time and the package version.
 
 Imports are idempotent: a part whose content hash is already catalogued for its venue, symbol
-and date is not written again (reported as ``unchanged``), and re-importing the same source
-(same combined source hash) replaces the parts an earlier import of it made (``replaced``).
+and date is not written again (reported as ``unchanged``; the catalog keeps the provenance of
+the first import). A part file holds only the events, the instrument and the schema version,
+so identical events give identical bytes whatever file they came from (with the same pyarrow
+writer). Re-importing the same source (same combined source hash) with a different result, e.g.
+other handler options or a newer execsim, replaces the parts its earlier import made
+(``replaced``). A part from another source that overlaps an existing one in time is stored
+and flagged; :meth:`Repository.query` then refuses the overlap rather than interleave them.
 
 Concurrency: one writer at a time. DuckDB locks the catalog file while an import runs; a
 second process that tries to import, or to read the catalog meanwhile, gets a
@@ -271,10 +276,14 @@ class ImportResult:
         lines = [self.report.summary()]
         for p in self.parts:
             e = p.entry
-            lines.append(
+            line = (
                 f"  {p.status:<9} {e.venue}/{e.symbol}/{e.date} rows={e.rows} "
                 f"span={e.span()} sha256={e.sha256[:12]}"
             )
+            if p.status == "unchanged":
+                names = ", ".join(Path(s).name for s in e.source_files) or "?"
+                line += f" (identical content already stored, from {names})"
+            lines.append(line)
         lines += [f"  removed   {r}" for r in self.removed]
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -519,7 +528,6 @@ class Repository:
         feed_name = f"{type(feed).__module__}.{type(feed).__qualname__}"
         tmp_dir = self.root / ".tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)
-        file_meta = {"source_files": list(src_files), "source_sha256": src_hash, "feed": feed_name}
 
         written: builtins.list[tuple[dt.date, Path, Any]] = []
         try:
@@ -528,7 +536,10 @@ class Repository:
             ):
                 fd, name = tempfile.mkstemp(suffix=".parquet", dir=tmp_dir)
                 os.close(fd)
-                info = write_parquet((seg for _, seg in segments), name, inst, metadata=file_meta)
+                # no provenance in the file: its bytes depend on the events and the instrument
+                # only, so identical content from another source deduplicates (the catalog
+                # keeps the provenance)
+                info = write_parquet((seg for _, seg in segments), name, inst)
                 written.append((day, Path(name), info))
             return self._register(feed, written, venue, symbol, inst, src_files, src_hash, feed_name)
         finally:
