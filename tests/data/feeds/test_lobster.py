@@ -617,3 +617,13 @@ def test_a_reduction_outside_the_window_marks_its_level_as_held(tmp_path: Path) 
         (K_SET_LEVEL, 1, B2, 40, 0, F_REVEAL | F_LAST),
     ]
     assert feed.report.reveal_resets == 1
+
+
+def test_windows_line_ends_read_the_same(all_types_pair: tuple[Path, Path], tmp_path: Path) -> None:
+    crlf = []
+    for path in all_types_pair:
+        out = tmp_path / "crlf" / path.name
+        out.parent.mkdir(exist_ok=True)
+        out.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+        crlf.append(out)
+    assert np.array_equal(all_events(LobsterFeed(*crlf)), all_events(LobsterFeed(*all_types_pair)))
