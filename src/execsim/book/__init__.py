@@ -1,5 +1,6 @@
 """Order books (L3, L2) and the matching engine, with compiled hot loops."""
 
+from execsim.book.binance_verify import BboMismatch, BinanceVerifyResult, verify_binance
 from execsim.book.l2 import BBO_DTYPE, L2Book
 from execsim.book.l3 import L3Book
 from execsim.book.matching import MatchingEngine, SelfTradePrevention
@@ -13,6 +14,8 @@ from execsim.book.replay import (
 
 __all__: list[str] = [
     "BBO_DTYPE",
+    "BboMismatch",
+    "BinanceVerifyResult",
     "Fill",
     "L2Book",
     "L3Book",
@@ -25,5 +28,6 @@ __all__: list[str] = [
     "OrderView",
     "SelfTradePrevention",
     "compare_top_levels",
+    "verify_binance",
     "verify_lobster",
 ]
