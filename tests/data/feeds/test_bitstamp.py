@@ -416,6 +416,16 @@ def test_aggressor_repriced_before_its_trade_group_ends_gets_one_add(tmp_path: P
     assert accounted(feed)
 
 
+def test_second_create_of_a_live_id_replaces_the_order(tmp_path: Path) -> None:
+    log = write_log(
+        tmp_path,
+        [order(0, "created", 4, 1, "100.00", "1.0"), order(10, "created", 4, 1, "100.20", "2.0")],
+    )
+    ev, feed = run(log)
+    assert rows(ev)[1:] == [(K_DELETE, 1, 10000, BTC, 4), (K_ADD, 1, 10020, 2 * BTC, 4)]
+    assert feed.stats["order_created for a live id (DELETE + ADD)"] == 1
+
+
 def test_change_that_changes_nothing_is_skipped_and_counted(tmp_path: Path) -> None:
     log = write_log(
         tmp_path,
@@ -527,6 +537,7 @@ def test_missing_file_and_bad_options_are_refused(tmp_path: Path) -> None:
         ),
         (f"{T0 + 9} trade", ParseError, "expected"),
         (f"x{T0} trade {{}}", ParseError, "timestamp"),
+        (f"{T0 + 9:_} trade {{}}", ParseError, "timestamp"),
     ],
 )
 def test_bad_line_names_file_row_and_value(

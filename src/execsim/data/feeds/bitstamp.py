@@ -291,10 +291,9 @@ class _Run:
         if len(parts) != 3:
             raise self.fail(row, "expected '<local_ts_ms> <event_type> <JSON>'", text[:80])
         ts_text, etype, payload = parts
-        try:
-            ts = int(ts_text) * NS_PER_MS
-        except ValueError:
-            raise self.fail(row, "timestamp is not an integer of milliseconds", ts_text) from None
+        if not (ts_text.isascii() and ts_text.isdigit()):
+            raise self.fail(row, "timestamp is not an integer of milliseconds", ts_text)
+        ts = int(ts_text) * NS_PER_MS
         if self.last_ts is not None and ts < self.last_ts:
             raise TimeOrderError(
                 f"local time goes backwards from {self.last_ts // NS_PER_MS} ms",
