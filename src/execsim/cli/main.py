@@ -19,7 +19,12 @@ from execsim.core.version import __version__
 __all__ = ["build_parser", "main"]
 
 # Sub-command modules, in the order --help lists them.
-COMMAND_MODULES: tuple[str, ...] = ("execsim.cli.demo", "execsim.cli.lobster", "execsim.cli.data")
+COMMAND_MODULES: tuple[str, ...] = (
+    "execsim.cli.demo",
+    "execsim.cli.lobster",
+    "execsim.cli.data",
+    "execsim.cli.binance",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -462,6 +462,7 @@ class BinanceFeed:
     # -- probing: symbol, market, tick and lot from the head of the capture ---------------
     def _probe(self, tick_size: str | None, lot_size: str | None) -> tuple[str, BinanceMarket, Instrument]:
         pr = _Probe()
+        seen: set[str] = set()
         n_diffs = 0
         after_snapshot = 0
         for fi, row, line, _src in _read_all(self.paths):
@@ -472,8 +473,10 @@ class BinanceFeed:
             _local, obj = parsed
             chan, sym, data = _classify(obj)
             wanted = self._symbol_given is None or sym == self._symbol_given
-            if sym and wanted and chan != "snapshot" and sym not in pr.symbols:
-                pr.symbols.append(sym)
+            if sym and chan != "snapshot":
+                seen.add(sym)
+                if wanted and sym not in pr.symbols:
+                    pr.symbols.append(sym)
             if chan == "snapshot" and pr.snapshot is None:
                 if self._symbol_given is None or sym in (None, self._symbol_given):
                     pr.snapshot = data
@@ -498,6 +501,12 @@ class BinanceFeed:
                 "no REST depth snapshot (a line with 'lastUpdateId', 'bids', 'asks') in the capture; "
                 "the book cannot be rebuilt without one (a capture that continues an earlier file "
                 "needs that file first, in order)",
+                source=self.source,
+            )
+        if self._symbol_given and not pr.symbols and seen:
+            raise DataError(
+                f"no stream of symbol {self._symbol_given} near the snapshot "
+                f"(the capture has {', '.join(sorted(seen))})",
                 source=self.source,
             )
         if self._symbol_given:
