@@ -152,14 +152,15 @@ def test_a_stream_across_midnight_becomes_two_dated_parts(tmp_path: Path) -> Non
 
 def test_other_tools_read_the_tree_as_a_hive_partitioned_table(tmp_path: Path) -> None:
     ev = stream(MIDNIGHT - 5 * 10**9, 10, 10**9)
-    Repository(tmp_path).import_feed(csv_feed(tmp_path / "..", ev, "hive.csv"))
-    ds = pads.dataset(tmp_path, format="parquet", partitioning="hive", ignore_prefixes=[".", "catalog"])
+    root = tmp_path / "repo"
+    Repository(root).import_feed(csv_feed(tmp_path, ev, "hive.csv"))
+    ds = pads.dataset(root, format="parquet", partitioning="hive", ignore_prefixes=[".", "catalog"])
     table = ds.to_table()
     assert table.num_rows == 10
     assert set(table.column("date").to_pylist()) == {"2015-05-01", "2015-05-02"}
     assert set(table.column("venue").to_pylist()) == {"TESTX"}
     counts = duckdb.sql(
-        f"SELECT date, count(*) FROM read_parquet('{tmp_path}/**/*.parquet', hive_partitioning=true) "
+        f"SELECT date, count(*) FROM read_parquet('{root}/**/*.parquet', hive_partitioning=true) "
         "GROUP BY date ORDER BY date"
     ).fetchall()
     assert counts == [(dt.date(2015, 5, 1), 5), (dt.date(2015, 5, 2), 5)]

@@ -705,8 +705,8 @@ class Repository:
         symbol: str,
         start_ns: int | None = None,
         end_ns: int | None = None,
-        *,
         venue: str | None = None,
+        *,
         batch_size: int = DEFAULT_BATCH,
     ) -> Iterator[np.ndarray]:
         """Stream the events of a symbol with ``start_ns <= ts_event < end_ns``, in time order.
