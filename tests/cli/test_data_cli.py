@@ -123,6 +123,12 @@ def test_user_errors_are_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capt
     assert "no data for NOPE" in err
     code, out, _ = cli(capsys, "data", "list", "--root", root)
     assert (code, out.strip()) == (0, f"no data in {root}")
+    code, _, err = cli(capsys, "data", "import", "-f", "parquet", "x.parquet", "--symbol", "A", "--tz", "UTC")
+    assert code == 2
+    assert "--symbol, --tz not used by the parquet format (a canonical Parquet file carries" in err
+    code, _, err = cli(capsys, "data", "import", "-f", "binance", "x.gz", "--snapshots", "all")
+    assert code == 2
+    assert "--snapshots not used by the binance format" in err
 
 
 def test_a_missing_handler_module_is_a_clear_error(

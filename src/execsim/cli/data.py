@@ -61,7 +61,6 @@ def register(subparsers: Any) -> None:
     imp.add_argument(
         "--snapshots",
         choices=("none", "first", "all"),
-        default="first",
         help="bitstamp: order_book snapshots to emit as SET_LEVEL (default: first)",
     )
     imp.set_defaults(func=_import)
@@ -121,10 +120,27 @@ def _given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
     return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
 
 
+# the options each format's handler takes (others are refused rather than ignored)
+_OPTIONS = {
+    "lobster": {"symbol", "venue", "tick_size", "lot_size", "date", "tz"},
+    "binance": {"symbol", "market", "tick_size", "lot_size"},
+    "bitstamp": {"symbol", "venue", "tick_size", "lot_size", "snapshots"},
+    "parquet": set(),
+    "csv": {"symbol", "venue", "tick_size", "lot_size"},
+}
+
+
 def _feeds(args: argparse.Namespace) -> list[tuple[FeedHandler, list[Path]]]:
     """Build the feed handler(s) for the files: (feed, its source files) per import."""
     fmt = args.format
     files: list[Path] = args.files
+    given = {n for opts in _OPTIONS.values() for n in opts if getattr(args, n) is not None}
+    wrong = sorted(given - _OPTIONS[fmt])
+    if wrong:
+        extra = " (a canonical Parquet file carries its instrument)" if fmt == "parquet" else ""
+        raise ConfigError(
+            f"{', '.join('--' + n.replace('_', '-') for n in wrong)} not used by the {fmt} format{extra}"
+        )
     if fmt == "lobster":
         if len(files) % 2:
             raise ConfigError(
@@ -140,8 +156,8 @@ def _feeds(args: argparse.Namespace) -> list[tuple[FeedHandler, list[Path]]]:
         return [(mod.BinanceFeed(files, **kw), list(files))]
     if fmt == "bitstamp":
         mod = _module("bitstamp", fmt)
-        kw = _given(args, "symbol", "venue", "tick_size", "lot_size")
-        return [(mod.BitstampFeed(f, snapshots=args.snapshots, **kw), [f]) for f in files]
+        kw = _given(args, "symbol", "venue", "tick_size", "lot_size", "snapshots")
+        return [(mod.BitstampFeed(f, **kw), [f]) for f in files]
     mod = _module("canonical", fmt)
     if fmt == "parquet":
         return [(mod.CanonicalParquetFeed(f), [f]) for f in files]
