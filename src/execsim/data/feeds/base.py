@@ -68,7 +68,11 @@ class FeedHandler(Protocol):
     """
 
     instrument: Instrument
-    report: FeedReport
+
+    @property
+    def report(self) -> FeedReport:
+        """What the handler has read, emitted and skipped so far."""
+        ...
 
     def batches(self, batch_size: int = DEFAULT_BATCH) -> Iterator[np.ndarray]:
         """Yield canonical event batches."""

@@ -1,0 +1,28 @@
+"""Backtests: deterministic sessions from a config, and their results folders."""
+
+from execsim.backtest.config import LatencyPaths, RunConfig, StrategyConfig, VenueConfig
+from execsim.backtest.results import RunResult
+from execsim.backtest.session import Session, load_strategy, run_session
+from execsim.backtest.sources import (
+    BinanceSource,
+    LobsterSource,
+    ParquetSource,
+    RepositorySource,
+    SyntheticSource,
+)
+
+__all__ = [
+    "BinanceSource",
+    "LatencyPaths",
+    "LobsterSource",
+    "ParquetSource",
+    "RepositorySource",
+    "RunConfig",
+    "RunResult",
+    "Session",
+    "StrategyConfig",
+    "SyntheticSource",
+    "VenueConfig",
+    "load_strategy",
+    "run_session",
+]

@@ -1,0 +1,516 @@
+"""One deterministic backtest session: data, venues, latency and a strategy on one timeline.
+
+How time moves
+--------------
+The :class:`~execsim.kernel.Kernel` holds everything that happens at a known time: order
+arrivals at venues (send time + order-entry latency), report deliveries to the strategy
+(venue time + response latency), timers, book samples. Market data needs no kernel events: the
+venues replay the tape in compiled code up to the next kernel time, and the strategy's
+:class:`~execsim.backtest.market_view.MarketView` applies it at receive time. Python runs only
+at decision points: kernel events, trade prints the strategy subscribed to, and fills of our
+resting orders (a venue's ``advance`` stops at the first one).
+
+Venues are advanced lazily: a venue with none of our orders resting cannot produce reports,
+so it is brought up to date only when a command reaches it or it is sampled. Venues with
+resting orders are advanced before every decision point; when several are, they move in
+steps no longer than the shortest possible reaction (minimum response + order-entry latency),
+so a reaction to a fill at one venue can never reach another venue in that venue's past.
+
+At equal times: market trade prints (to a subscribed strategy) come first, then order arrivals
+at venues, report deliveries, timers and book samples, in that order.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from execsim.backtest.config import RunConfig, VenueConfig
+from execsim.backtest.ledger import Ledger
+from execsim.backtest.market_view import MarketView
+from execsim.backtest.results import RunResult, build_manifest
+from execsim.backtest.sources import OpenedSource
+from execsim.book.l2 import L2Book
+from execsim.book.l3 import L3Book
+from execsim.core.errors import ConfigError, ExecsimError
+from execsim.data.schema import K_ADD, K_DELETE, K_EXECUTE
+from execsim.execution.strategy import BookView, OrderInfo, Strategy
+from execsim.kernel import Kernel
+from execsim.model.enums import OrderType, Side, TimeInForce
+from execsim.model.instrument import Instrument
+from execsim.venues.base import (
+    CancelOrder,
+    ExecutionReport,
+    MockVenue,
+    ModifyOrder,
+    ReportKind,
+    SubmitOrder,
+    Venue,
+    VenueCommand,
+)
+from execsim.venues.fees import FeeModel, NoFees
+from execsim.venues.latency import (
+    ConstantLatency,
+    EmpiricalLatency,
+    LatencyModel,
+    StateDependentLatency,
+    latency_from_config,
+)
+
+__all__ = ["SEED_STREAMS", "Session", "load_strategy", "run_session"]
+
+# Priorities of kernel events due at the same nanosecond (lower first).
+P_ARRIVAL, P_REPORT, P_TIMER, P_SAMPLE, P_STOP = 0, 1, 2, 3, 4
+
+SEED_STREAMS = ("data", "latency", "strategy", "venues", "impact", "agents")
+"""Named random streams of a run, each spawned from the run seed as ``SeedSequence(seed, spawn_key=(i,))``."""
+
+
+def _seed(seed: int, stream: str) -> np.random.SeedSequence:
+    return np.random.SeedSequence(seed, spawn_key=(SEED_STREAMS.index(stream),))
+
+
+def load_strategy(class_path: str, params: dict[str, Any]) -> Strategy:
+    """Import ``package.module:Class`` (or ``package.module.Class``) and build it with ``params``."""
+    mod_name, sep, attr = class_path.partition(":")
+    if not sep:
+        mod_name, _, attr = class_path.rpartition(".")
+    if not mod_name or not attr:
+        raise ConfigError(f"strategy class must look like 'package.module:Class', got {class_path!r}")
+    try:
+        cls = getattr(importlib.import_module(mod_name), attr)
+    except (ImportError, AttributeError) as err:
+        raise ConfigError(f"cannot load strategy {class_path!r}: {err}") from None
+    cfg_cls = getattr(cls, "Config", None)
+    if cfg_cls is not None:
+        return cls(cfg_cls.from_dict(params, source=f"strategy {class_path}"))
+    try:
+        return cls(**params)
+    except TypeError as err:
+        raise ConfigError(f"strategy {class_path}: bad parameters {sorted(params)}: {err}") from None
+
+
+def _min_delay(model: LatencyModel) -> int:
+    """The smallest delay a model can produce (0 when unknown)."""
+    if isinstance(model, ConstantLatency):
+        return model.latency_ns
+    if isinstance(model, StateDependentLatency):
+        return model.base_ns
+    if isinstance(model, EmpiricalLatency):
+        return int(model.samples_ns[0])
+    return 0
+
+
+def _is_l3(events: np.ndarray) -> bool:
+    kinds = events["kind"]
+    return bool(np.isin(kinds, (K_ADD, K_DELETE, K_EXECUTE)).any())
+
+
+class _Context:
+    """What the strategy sees (the StrategyContext protocol), forwarding to the session."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    @property
+    def now(self) -> int:
+        return self._s.kernel.now
+
+    @property
+    def instrument(self) -> Instrument:
+        return self._s.instrument
+
+    @property
+    def venues(self) -> tuple[str, ...]:
+        return tuple(self._s.venues)
+
+    @property
+    def rng(self) -> np.random.Generator:
+        return self._s.strategy_rng
+
+    def book(self, venue: str | None = None) -> BookView:
+        return self._s.view.book
+
+    def submit(
+        self,
+        side: Side,
+        qty: int,
+        price: int | None = None,
+        *,
+        order_type: OrderType = OrderType.LIMIT,
+        tif: TimeInForce = TimeInForce.GTC,
+        venue: str | None = None,
+        post_only: bool = False,
+        display_qty: int | None = None,
+        min_qty: int = 0,
+        tag: str = "",
+    ) -> int:
+        return self._s.submit(
+            Side(side),
+            int(qty),
+            None if price is None else int(price),
+            order_type=OrderType(order_type),
+            tif=TimeInForce(tif),
+            venue=venue,
+            post_only=post_only,
+            display_qty=display_qty,
+            min_qty=min_qty,
+            tag=tag,
+        )
+
+    def cancel(self, order_id: int, qty: int | None = None) -> None:
+        self._s.send_cancel(order_id, qty)
+
+    def modify(self, order_id: int, *, price: int | None = None, qty: int | None = None) -> None:
+        self._s.send_modify(order_id, price, qty)
+
+    def order(self, order_id: int) -> OrderInfo:
+        return self._s.ledger.get(order_id)
+
+    def open_orders(self) -> list[OrderInfo]:
+        return self._s.ledger.open_orders()
+
+    @property
+    def position(self) -> int:
+        return self._s.ledger.position
+
+    def set_timer(self, at_ns: int, payload: Any = None) -> None:
+        self._s.kernel.schedule(at_ns, self._s.fire_timer, payload, priority=P_TIMER)
+
+    def subscribe_trades(self) -> None:
+        self._s.trades_subscribed = True
+
+    def subscribe_book(self, interval_ns: int) -> None:
+        if interval_ns <= 0:
+            raise ConfigError(f"book interval must be positive, got {interval_ns} ns")
+        self._s.kernel.schedule_after(interval_ns, self._s.fire_book, int(interval_ns), priority=P_TIMER)
+
+    def log(self, message: str) -> None:
+        self._s.strategy_log.append((self._s.kernel.now, str(message)))
+
+
+class Session:
+    """A backtest session built from a :class:`RunConfig`.
+
+    Parameters
+    ----------
+    config
+        The run config.
+    base_dir
+        Directory that relative data paths in the config are resolved against.
+    strategy
+        A strategy object to use instead of the one the config names (the config still
+        identifies the run).
+    venues
+        Venue objects to use instead of building them from the config (tests, custom venues).
+    progress
+        Called with the market time reached (ns) now and then.
+    """
+
+    def __init__(
+        self,
+        config: RunConfig,
+        *,
+        base_dir: Path | None = None,
+        strategy: Strategy | None = None,
+        venues: list[Venue] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.source: OpenedSource = config.data.opened(seed=_seed(config.seed, "data"), base=base_dir)
+        self.instrument = self.source.instrument
+        first = next(iter(self.source.open()), None)
+        if first is None or len(first) == 0:
+            raise ExecsimError(f"the data source has no events: {self.source.description}")
+        self.l3 = _is_l3(first) if config.book == "auto" else config.book == "l3"
+        self.start_ns = int(config.start_ns if config.start_ns is not None else first["ts_event"][0])
+        self.kernel = Kernel(start_ns=self.start_ns)
+        lat_rng = np.random.default_rng(_seed(config.seed, "latency"))
+        lc = config.latency
+        self.md_latency = latency_from_config(lc.market_data, rng=lat_rng, events=first)
+        self.entry_latency = latency_from_config(lc.order_entry, rng=lat_rng, events=first)
+        self.response_latency = latency_from_config(lc.response, rng=lat_rng, events=first)
+        self.lookahead = _min_delay(self.entry_latency) + _min_delay(self.response_latency)
+        self.strategy_rng = np.random.default_rng(_seed(config.seed, "strategy"))
+        self.strategy = strategy or load_strategy(config.strategy.class_path, config.strategy.params)
+        self.fees: dict[str, FeeModel] = {vc.name: vc.fees.build() for vc in config.venues}
+        vlist = venues if venues is not None else [self._build_venue(vc) for vc in config.venues]
+        self.venues: dict[str, Venue] = {v.name: v for v in vlist}
+        if len(self.venues) != len(vlist):
+            raise ConfigError(f"venue names must be unique, got {[v.name for v in vlist]}")
+        for name in self.venues:
+            self.fees.setdefault(name, NoFees())
+        self.view = MarketView(self.source.open(), L3Book() if self.l3 else L2Book(), self.md_latency)
+        self.ledger = Ledger()
+        self.ctx = _Context(self)
+        self.trades_subscribed = False
+        self.strategy_log: list[tuple[int, str]] = []
+        self.samples: list[tuple[int, str, int, int, int, int]] = []
+        self._venue_open: dict[str, set[int]] = {n: set() for n in self.venues}
+        self._order_venue: dict[int, str] = {}
+        self._next_id = 1
+        self._progress = progress
+        self._done = False
+        self.end_ns: int | None = config.end_ns
+
+    # -- construction -----------------------------------------------------------------------
+    def _build_venue(self, vc: VenueConfig) -> Venue:
+        if vc.kind == "mock":
+            return MockVenue(name=vc.name, instrument=self.instrument)
+        seed = _seed(self.config.seed, "venues")
+        if self.l3:
+            try:
+                from execsim.venues.l3_replay import L3ReplayVenue
+            except ImportError as err:  # pragma: no cover - until the L3 replay venue lands
+                raise ConfigError(f"L3 replay venues are not available: {err}") from None
+            return L3ReplayVenue(name=vc.name, instrument=self.instrument, batches=self.source.open())
+        try:
+            l2_replay = importlib.import_module("execsim.venues.l2_replay")
+        except ImportError as err:  # pragma: no cover - until the L2 replay venue lands
+            raise ConfigError(f"L2 replay venues are not available: {err}") from None
+        return l2_replay.venue_from_config(
+            name=vc.name,
+            instrument=self.instrument,
+            batches=self.source.open(),
+            queue_model=vc.queue_model,
+            seed=seed,
+        )
+
+    # -- strategy actions ---------------------------------------------------------------------
+    def _venue_name(self, venue: str | None) -> str:
+        if venue is None:
+            return next(iter(self.venues))
+        if venue not in self.venues:
+            raise ExecsimError(f"unknown venue {venue!r}; this session has {list(self.venues)}")
+        return venue
+
+    def submit(
+        self,
+        side: Side,
+        qty: int,
+        price: int | None,
+        *,
+        order_type: OrderType,
+        tif: TimeInForce,
+        venue: str | None,
+        post_only: bool,
+        display_qty: int | None,
+        min_qty: int,
+        tag: str,
+    ) -> int:
+        name = self._venue_name(venue)
+        oid = self._next_id
+        self._next_id += 1
+        now = self.kernel.now
+        self.ledger.new_order(
+            order_id=oid,
+            venue=name,
+            side=side,
+            qty=qty,
+            price=price,
+            order_type=order_type,
+            tif=tif,
+            ts=now,
+            tag=tag,
+        )
+        self._order_venue[oid] = name
+        arrival = now + self.entry_latency.delay(now)
+        cmd = SubmitOrder(
+            ts_ns=arrival, order_id=oid, side=side, qty=qty, price=price, order_type=order_type, tif=tif,
+            post_only=post_only, display_qty=display_qty, min_qty=min_qty,
+        )  # fmt: skip
+        self.kernel.schedule(arrival, self._arrive, name, cmd, "submit", priority=P_ARRIVAL)
+        return oid
+
+    def _known(self, order_id: int) -> str:
+        if order_id not in self._order_venue:
+            raise ExecsimError(f"unknown order id {order_id}")
+        return self._order_venue[order_id]
+
+    def send_cancel(self, order_id: int, qty: int | None) -> None:
+        name = self._known(order_id)
+        now = self.kernel.now
+        if qty is None:
+            self.ledger.mark_pending_cancel(order_id)
+        arrival = now + self.entry_latency.delay(now)
+        cmd = CancelOrder(ts_ns=arrival, order_id=order_id, qty=qty)
+        self.kernel.schedule(arrival, self._arrive, name, cmd, "cancel", priority=P_ARRIVAL)
+
+    def send_modify(self, order_id: int, price: int | None, qty: int | None) -> None:
+        name = self._known(order_id)
+        now = self.kernel.now
+        arrival = now + self.entry_latency.delay(now)
+        cmd = ModifyOrder(ts_ns=arrival, order_id=order_id, price=price, qty=qty)
+        self.kernel.schedule(arrival, self._arrive, name, cmd, "modify", priority=P_ARRIVAL)
+
+    # -- kernel callbacks -----------------------------------------------------------------------
+    def _catch_up(self, venue: Venue, t: int) -> None:
+        """Bring a venue to time t, handling any reports on the way."""
+        while venue.now < t:
+            reached, reps = venue.advance(t)
+            if reps:
+                self._on_reports(venue, reps, "market")
+            if reached >= t or not reps:
+                break
+
+    def _arrive(self, name: str, cmd: VenueCommand, command: str) -> None:
+        venue = self.venues[name]
+        self._catch_up(venue, cmd.ts_ns)
+        self._on_reports(venue, venue.handle(cmd), command)
+
+    def _on_reports(self, venue: Venue, reps: list[ExecutionReport], command: str) -> None:
+        open_ = self._venue_open[venue.name]
+        fee_model = self.fees[venue.name]
+        for r in reps:
+            if r.kind is ReportKind.ACCEPTED and r.leaves_qty > 0:
+                open_.add(r.order_id)
+            elif r.kind is not ReportKind.REJECTED and r.leaves_qty == 0:
+                open_.discard(r.order_id)
+            fee = 0.0
+            if r.kind is ReportKind.FILL:
+                fee = float(
+                    fee_model.fee(
+                        self.instrument,
+                        np.array([r.price]),
+                        np.array([r.qty]),
+                        np.array([r.liquidity == "maker"]),
+                    )[0]
+                )
+            t = r.ts_ns + self.response_latency.delay(r.ts_ns)
+            self.kernel.schedule(max(t, self.kernel.now), self._deliver, r, command, fee, priority=P_REPORT)
+
+    def _deliver(self, r: ExecutionReport, command: str, fee: float) -> None:
+        now = self.kernel.now
+        fill = self.ledger.apply(r, command=command, ts_recv=now, fee=fee)
+        self._call(self.strategy.on_order_update, self.ledger.get(r.order_id), r)
+        if fill is not None:
+            self._call(self.strategy.on_fill, fill)
+
+    def fire_timer(self, payload: Any) -> None:
+        self._call(self.strategy.on_timer, payload)
+
+    def fire_book(self, interval_ns: int) -> None:
+        self._call(self.strategy.on_book)
+        self.kernel.schedule_after(interval_ns, self.fire_book, interval_ns, priority=P_TIMER)
+
+    def _sample(self) -> None:
+        t = self.kernel.now
+        for name, v in self.venues.items():
+            self._catch_up(v, t)
+            q = v.quote()
+            self.samples.append((t, name, q.bid_px, q.bid_qty, q.ask_px, q.ask_qty))
+        if self._progress is not None:
+            self._progress(t)
+        self.kernel.schedule_after(self.config.sample_interval_ns, self._sample, priority=P_SAMPLE)
+
+    def _call(self, fn: Callable[..., None], *args: Any) -> None:
+        self.view.advance_to(self.kernel.now)
+        fn(self.ctx, *args)
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def _advance_active(self, t: int) -> int | None:
+        """Advance venues holding our resting orders to t; return the time of the first report, if any."""
+        active = [self.venues[n] for n, ids in self._venue_open.items() if ids]
+        if not active:
+            return None
+        while True:
+            lo = min(v.now for v in active)
+            if lo >= t:
+                return None
+            target = t if len(active) == 1 or self.lookahead <= 0 else min(t, lo + self.lookahead)
+            stop: int | None = None
+            for v in active:
+                if v.now >= target:
+                    continue
+                reached, reps = v.advance(target)
+                if reps:
+                    self._on_reports(v, reps, "market")
+                    stop = reached if stop is None else min(stop, reached)
+            if stop is not None:
+                return stop
+
+    def run(self) -> RunResult:
+        """Run the session to the end of the data (or ``end_ns``) and return its result."""
+        if self._done:
+            raise ExecsimError("a session runs once; build a new one to run again")
+        self._done = True
+        k = self.kernel
+        k.schedule(self.start_ns, self._call, self.strategy.on_start, priority=P_TIMER)
+        k.schedule(self.start_ns, self._sample, priority=P_SAMPLE)
+        end = self.end_ns
+        forever = np.iinfo(np.int64).max
+        while True:
+            t_k = k.peek()
+            t_tr = self.view.next_trade_time() if self.trades_subscribed else None
+            cands = [x for x in (t_k, t_tr) if x is not None]
+            t_next = min(cands) if cands else None
+            if t_next is None:
+                if end is None:  # nothing scheduled: play the rest of the data through
+                    self.view.advance_to(forever)
+                    continue
+                break
+            if end is not None and t_next > end:
+                break
+            is_trade = t_tr is not None and (t_k is None or t_tr <= t_k)
+            # a trade print due now is applied by pop_trade itself, so stop just before it
+            self.view.advance_to(t_next - 1 if is_trade else t_next)
+            if end is None and self.view.exhausted:
+                # every market event has reached the strategy: the session ends at the last one
+                last = self.view.last_local_ts
+                end = max(k.now, last if last is not None else k.now)
+                if t_next > end:
+                    break
+            if self._advance_active(t_next) is not None:
+                continue  # reports were scheduled, possibly before t_next
+            if is_trade and t_tr is not None:
+                k.run(until_ns=t_tr)
+                trade = self.view.pop_trade()
+                self.strategy.on_trade(self.ctx, trade)
+            else:
+                k.step()
+        final = max(end if end is not None else k.now, k.now)
+        self._advance_active(final)
+        k.run(until_ns=final)
+        self.view.advance_to(final)
+        self._call(self.strategy.on_stop)
+        self.ledger.expire_open(k.now, "session end")
+        return self._result(final)
+
+    def _result(self, end: int) -> RunResult:
+        manifest = build_manifest(self.config, self.source.hashes, self.start_ns, end)
+        manifest["session"] = {
+            "book": "l3" if self.l3 else "l2",
+            "venues": {n: type(v).__name__ for n, v in self.venues.items()},
+            "latency": {
+                "market_data": repr(self.md_latency),
+                "order_entry": repr(self.entry_latency),
+                "response": repr(self.response_latency),
+            },
+            "fees": {n: repr(f) for n, f in self.fees.items()},
+            "events_replayed": self.view.events_applied,
+        }
+        return RunResult.from_session(
+            config=self.config,
+            manifest=manifest,
+            instrument=self.instrument,
+            ledger=self.ledger,
+            samples=self.samples,
+            trades=self.view.trades(),
+            strategy_log=self.strategy_log,
+        )
+
+
+def run_session(
+    config: RunConfig,
+    *,
+    base_dir: Path | None = None,
+    strategy: Strategy | None = None,
+    venues: list[Venue] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Build a :class:`Session` and run it."""
+    return Session(config, base_dir=base_dir, strategy=strategy, venues=venues, progress=progress).run()

@@ -1,0 +1,5 @@
+"""Execution: the strategy API, the OMS and execution algorithms."""
+
+from execsim.execution.strategy import BookView, FillInfo, OrderInfo, Strategy, StrategyContext, TradeInfo
+
+__all__ = ["BookView", "FillInfo", "OrderInfo", "Strategy", "StrategyContext", "TradeInfo"]
