@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "execsim.cli.lobster",
     "execsim.cli.data",
     "execsim.cli.binance",
+    "execsim.cli.run",
 )
 
 
