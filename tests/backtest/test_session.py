@@ -198,3 +198,15 @@ def test_slice_taker_buys_its_total_against_a_deep_mock_book() -> None:
     res = run_session(_cfg(), strategy=strat, venues=[_mock(99_000, 100_001)])
     assert strat.filled == 40
     assert sum(f["qty"] for f in res.fills.to_pylist()) == 40
+
+
+def test_counterfactual_run_stores_the_market_path_without_our_orders(tmp_path: Path) -> None:
+    res = run_session(_cfg(counterfactual=True))
+    cf = res.counterfactual_market.to_pylist()
+    assert len(cf) == res.market.num_rows
+    # the mock venue does not react to us, so the path without our orders is the same
+    assert cf == res.market.to_pylist()
+    folder = res.write(tmp_path)
+    assert RunResult.load(folder).counterfactual_market.num_rows == len(cf)
+    with pytest.raises(ConfigError, match="counterfactual run builds its venues"):
+        run_session(_cfg(counterfactual=True), venues=[_mock()])

@@ -80,3 +80,7 @@ class RunConfig(FrozenConfig):
     start_ns: int | None = None
     end_ns: int | None = None
     sample_interval_ns: int = Field(default=1_000_000_000, gt=0)
+    counterfactual: bool = Field(
+        default=False,
+        description="also run the same session without our orders (same seed) and store its market path",
+    )

@@ -10,6 +10,7 @@ The folder (``<output>/<name>-<config id prefix>/``) holds::
     market.parquet      each venue's best bid and offer sampled at the run's interval
     market_trades.parquet every market trade print of the replayed data
     strategy_log.parquet messages the strategy logged
+    counterfactual_market.parquet  (with ``counterfactual: true``) the market path without our orders
 
 Governance, TCA and the dashboard read only these files. Nothing in them depends on the wall
 clock, so the same data, config and seed give byte-identical files (a twin-run test checks).
@@ -165,6 +166,15 @@ class RunResult:
             tables=tables,
         )
 
+    def with_table(self, name: str, table: pa.Table) -> RunResult:
+        """A copy of this result with one more (or a replaced) table."""
+        return RunResult(
+            manifest=self.manifest,
+            config=self.config,
+            instrument=self.instrument,
+            tables={**self.tables, name: table},
+        )
+
     # -- disk -----------------------------------------------------------------------------------
     def folder_name(self) -> str:
         """``<name>-<first 12 hex digits of the config id>``."""
@@ -176,8 +186,8 @@ class RunResult:
         d.mkdir(parents=True, exist_ok=True)
         (d / "manifest.json").write_text(json.dumps(self.manifest, indent=2, sort_keys=True) + "\n")
         (d / "config.yaml").write_text(yaml.safe_dump(self.config, sort_keys=True))
-        for name in TABLES:
-            pq.write_table(self.tables[name], d / f"{name}.parquet", compression="zstd")
+        for name, table in self.tables.items():
+            pq.write_table(table, d / f"{name}.parquet", compression="zstd")
         return d
 
     @classmethod
@@ -188,7 +198,10 @@ class RunResult:
             raise DataNotFoundError(f"{d} is not an execsim results folder (no manifest.json)")
         manifest = json.loads((d / "manifest.json").read_text())
         config = yaml.safe_load((d / "config.yaml").read_text())
-        tables = {n: pq.read_table(d / f"{n}.parquet") for n in TABLES}
+        missing = [n for n in TABLES if not (d / f"{n}.parquet").is_file()]
+        if missing:
+            raise DataNotFoundError(f"{d}: results folder lacks {', '.join(n + '.parquet' for n in missing)}")
+        tables = {p.stem: pq.read_table(p) for p in sorted(d.glob("*.parquet"))}
         return cls(
             manifest=manifest,
             config=config,

@@ -512,5 +512,18 @@ def run_session(
     venues: list[Venue] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> RunResult:
-    """Build a :class:`Session` and run it."""
-    return Session(config, base_dir=base_dir, strategy=strategy, venues=venues, progress=progress).run()
+    """Build a :class:`Session` and run it.
+
+    With ``config.counterfactual`` the same session is run a second time with a strategy that
+    never trades (same data, seed and venues), and its sampled market path is stored in the
+    result's ``counterfactual_market`` table: the difference between the two market paths is the
+    market's reaction to our orders, which TCA separates from the drift both runs share.
+    ``venues`` objects cannot be reused across runs, so a counterfactual needs config-built venues.
+    """
+    result = Session(config, base_dir=base_dir, strategy=strategy, venues=venues, progress=progress).run()
+    if not config.counterfactual:
+        return result
+    if venues is not None:
+        raise ConfigError("a counterfactual run builds its venues from the config; do not pass venue objects")
+    twin = Session(config, base_dir=base_dir, strategy=Strategy()).run()
+    return result.with_table("counterfactual_market", twin.tables["market"])
