@@ -26,6 +26,7 @@ HAVE_HFTBACKTEST = importlib.util.find_spec("hftbacktest") is not None
 @pytest.fixture(scope="module")
 def bench() -> Iterator[dict[str, ModuleType]]:
     """The benchmark modules, imported the way the scripts import each other."""
+    pytest.importorskip("sortedcontainers", reason="the bench extra is not installed")
     with pytest.MonkeyPatch.context() as mp:
         mp.syspath_prepend(str(BENCH_DIR))
         yield {

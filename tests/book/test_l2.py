@@ -244,6 +244,33 @@ def test_a_spread_wider_than_the_largest_window_is_served_from_the_overflow() ->
     assert book.stats["recentres"] <= 2  # no thrashing while the spread cannot fit
 
 
+def test_bids_just_above_a_window_that_cannot_hold_the_spread_are_found_as_next_best() -> None:
+    # a spread of 2**23 ticks cannot fit even the largest window, so the window stays at [0, 16)
+    # and the touch is served from the overflow: the edge price 16 must be found as next best
+    book = L2Book(window=16)
+    book.apply(_events([_set(1, 10, 1), _set(-1, 10 + (1 << 23), 1)]))
+    assert (int(book.state[0][0]), book.stats["window"]) == (0, 16)
+    book.apply(_events([_set(1, 16, 2), _set(1, 21, 3)]))
+    assert book.best_bid() == (21, 3)
+    book.apply(_events([_set(1, 21, 0)]))
+    assert book.best_bid() == (16, 2)
+    book.apply(_events([_set(1, 16, 0)]))
+    assert book.best_bid() == (10, 1)
+    assert book.stats["window"] == 16
+
+
+def test_asks_just_below_a_window_that_cannot_hold_the_spread_are_found_as_next_best() -> None:
+    book = L2Book(window=16)
+    book.apply(_events([_set(-1, 10, 1), _set(1, 10 - (1 << 23), 1)]))
+    assert (int(book.state[0][0]), book.stats["window"]) == (0, 16)
+    book.apply(_events([_set(-1, -1, 2), _set(-1, -6, 3)]))
+    assert book.best_ask() == (-6, 3)
+    book.apply(_events([_set(-1, -6, 0)]))
+    assert book.best_ask() == (-1, 2)
+    book.apply(_events([_set(-1, -1, 0)]))
+    assert book.best_ask() == (10, 1)
+
+
 def test_negative_prices_are_ordinary_ticks() -> None:
     book = L2Book(window=8)
     book.apply(_events([_set(1, -50, 1), _set(1, -60, 2), _set(-1, -45, 3)]))
@@ -329,10 +356,13 @@ def test_random_streams_match_a_dict_reference_after_every_batch(window: int, se
         ),
         max_size=120,
     ),
-    st.sampled_from([1, 4, 32]),
+    st.sampled_from([1, 2, 4, 32]),
+    st.sampled_from([1, 3, 37]),
 )
-def test_any_sequence_matches_the_dict_reference(rows: list[tuple[int, int, int, int]], window: int) -> None:
-    rows = [(k, s if k == K_CLEAR or s != 0 else 1, p * 37, q) for k, s, p, q in rows]
+def test_any_sequence_matches_the_dict_reference(
+    rows: list[tuple[int, int, int, int]], window: int, spacing: int
+) -> None:
+    rows = [(k, s if k == K_CLEAR or s != 0 else 1, p * spacing, q) for k, s, p, q in rows]
     book = L2Book(window=window)
     ref = DictBook()
     for row in rows:

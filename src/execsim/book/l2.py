@@ -156,8 +156,9 @@ class L2Book:
         Returns
         -------
         numpy.ndarray
-            Structured array of :data:`BBO_DTYPE`, one row per ``F_LAST`` event (in order),
-            including TRADE/HALT events that carry the flag; an empty side reads price 0, qty 0.
+            Structured array of :data:`BBO_DTYPE`, one row per applied event (SET_LEVEL, CLEAR,
+            TRADE, HALT) carrying ``F_LAST``, in order (ignored and rejected events give no
+            row); an empty side reads price 0, qty 0.
         """
         ev = self._check(events)
         n_last = int(np.count_nonzero(ev["flags"] & F_LAST))
