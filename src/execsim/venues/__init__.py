@@ -1,5 +1,19 @@
 """Venues and the realism plug-ins around them: latency, fees, queue position."""
 
+from execsim.venues.auction import (
+    AuctionBackgroundConfig,
+    AuctionFill,
+    AuctionOrder,
+    AuctionRemainder,
+    AuctionResult,
+    AuctionVenue,
+    CallAuctionConfig,
+    CallAuctionVenue,
+    PriceRule,
+    check_auction_venue,
+    generate_background_orders,
+    uncross,
+)
 from execsim.venues.base import (
     CancelOrder,
     ExecutionReport,
@@ -14,6 +28,13 @@ from execsim.venues.base import (
     check_venue,
     consolidated_quote,
 )
+from execsim.venues.contra_flow import (
+    ContraFlowConfig,
+    ContraFlowModel,
+    PoissonContraFlow,
+    ScheduledContraFlow,
+)
+from execsim.venues.dark import DarkMidpointPool, DarkPoolConfig, DarkVenue, check_dark_venue
 from execsim.venues.fees import FeeConfig, FeeModel, MakerTakerFees, NoFees
 from execsim.venues.latency import (
     ConstantLatency,
@@ -26,8 +47,21 @@ from execsim.venues.latency import (
 )
 
 __all__ = [
+    "AuctionBackgroundConfig",
+    "AuctionFill",
+    "AuctionOrder",
+    "AuctionRemainder",
+    "AuctionResult",
+    "AuctionVenue",
+    "CallAuctionConfig",
+    "CallAuctionVenue",
     "CancelOrder",
     "ConstantLatency",
+    "ContraFlowConfig",
+    "ContraFlowModel",
+    "DarkMidpointPool",
+    "DarkPoolConfig",
+    "DarkVenue",
     "DataLatency",
     "EmpiricalLatency",
     "ExecutionReport",
@@ -39,14 +73,21 @@ __all__ = [
     "MockVenue",
     "ModifyOrder",
     "NoFees",
+    "PoissonContraFlow",
+    "PriceRule",
     "Quote",
     "ReportKind",
+    "ScheduledContraFlow",
     "StateDependentLatency",
     "SubmitOrder",
     "Venue",
     "VenueCommand",
     "VenueConformanceError",
+    "check_auction_venue",
+    "check_dark_venue",
     "check_venue",
     "consolidated_quote",
+    "generate_background_orders",
     "latency_from_config",
+    "uncross",
 ]
