@@ -187,7 +187,7 @@ def _min_ask_above(limit, base, AW, AOP, n_oa):
     """Lowest ask price strictly above ``limit`` (NO_ASK when none); counts scanned slots."""
     W = AW.shape[0]
     k = _search(AOP, n_oa, limit + 1)  # lowest overflow ask > limit
-    if k < n_oa and AOP[k] < base - 1:
+    if k < n_oa and AOP[k] < base:
         return AOP[k], 0
     lo = max(limit - base + 1, 0)
     steps = 0
