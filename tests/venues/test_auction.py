@@ -431,6 +431,13 @@ def test_orders_that_cannot_rest_in_a_call_are_rejected_with_reasons() -> None:
     assert v.handle(buy(0, 7, 5, 100))[0].reason == "duplicate order id"
 
 
+def test_iceberg_takes_part_with_its_full_quantity() -> None:
+    v = CallAuctionVenue("AUCT", INST, auction_ts_ns=1_000, background=_bg([(5, -1, 100, 30)]))
+    assert v.handle(buy(10, 1, 25, 100, display_qty=5))[0].kind is ReportKind.ACCEPTED
+    _, reps = v.advance(1_000)
+    assert [(r.kind, r.qty) for r in reps] == [(ReportKind.FILL, 25)]
+
+
 def test_partial_cancel_keeps_priority_and_size_up_loses_it() -> None:
     # only 10 lots offered (sell 10 @ 100 at t=5): time priority decides between our two bids
     v = CallAuctionVenue("AUCT", INST, auction_ts_ns=1_000, background=_bg([(5, -1, 100, 10)]))
