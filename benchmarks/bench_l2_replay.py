@@ -428,6 +428,12 @@ def report(res: dict[str, Any]) -> None:
         if k.startswith("hftbacktest_first_call"):
             print(f"; {k.split('[')[1][:-1]} {v:.3f}", end="")
     print()
+    conv = {k.split("[")[1][:-1]: v for k, v in res.items() if k.startswith("hftbacktest_convert")}
+    if conv:
+        print(
+            "  conversion to hftbacktest's format (once, untimed above), CPU s: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in conv.items())
+        )
     print(
         f"  tracemalloc peak of one execsim replay: {res['execsim_tracemalloc_peak_bytes']:,} bytes "
         f"= {res['execsim_tracemalloc_peak_bytes'] / n:.2f} bytes/event "
