@@ -10,28 +10,30 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "execsim"
 
-# rank of each top-level sub-package; equal ranks are siblings and may not import each other
+# rank of each top-level sub-package; equal ranks are siblings and may not import each other.
+# DESIGN.md draws venues/impact/agents as one box; inside it impact < venues < agents, because
+# a venue applies an impact model to the replayed book and the agent market is itself a venue.
 RANKS: dict[str, int] = {
     "core": 0,
     "model": 1,
     "data": 2,
     "book": 3,
     "kernel": 3,
-    "venues": 4,
     "impact": 4,
-    "agents": 4,
-    "execution": 5,
-    "fix": 6,
-    "backtest": 7,
-    "tca": 8,
-    "reporting": 9,
-    "governance": 9,
-    "ml": 10,
-    "rl": 10,
-    "scale": 11,
-    "testing": 12,
-    "cli": 13,
-    "web": 13,
+    "venues": 5,
+    "agents": 6,
+    "execution": 7,
+    "fix": 8,
+    "backtest": 9,
+    "tca": 10,
+    "reporting": 11,
+    "governance": 11,
+    "ml": 12,
+    "rl": 12,
+    "scale": 13,
+    "testing": 14,
+    "cli": 15,
+    "web": 15,
 }
 
 
