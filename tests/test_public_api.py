@@ -52,6 +52,7 @@ def test_every_exported_name_exists_in_every_package() -> None:
         "execsim.cli.lobster",
         "execsim.kernel",
         "execsim.venues",
+        "execsim.impact",
         "execsim.execution",
         "execsim.backtest",
     ]:

@@ -437,11 +437,13 @@ class PropagatorCalibration:
         ``ℓ = 0..max_lag``, the measured ``R(ℓ)`` (ticks), ``C(ℓ)`` and pairs per lag.
     sign_corr_exponent, sign_corr_amplitude
         Power-law fit ``C(ℓ) ≈ c ℓ^−γ`` on lags ≥ 1 (extends C beyond ``max_lag``).
-    volume_exponent, volume_scale_lots, volume_r2
-        The lag-1 response by trade size, ``E[(m_{n+1} − m_n) ε_n | v] = a + b (v / v_ref)^α``,
-        fitted on volume bins (``v_ref``: the median trade; α NaN when sizes vary too little).
-        The kernel is then fitted with each trade weighted by ``f(v) = (v/v_ref)^α`` (α clipped to
-        [0, 2]; 0 when NaN), so ``G0`` is per trade of the reference size.
+    volume_exponent, volume_scale_lots, volume_chi2_gain
+        The lag-1 response by trade size, ``E[(m_{n+1} − m_n) ε_n | v] = a + b (v / v_ref)^α``
+        (``b ≥ 0``), fitted on volume bins (``v_ref``: the median trade). α is kept only when it
+        lowers the χ² of the bin means by at least :data:`VOLUME_CHI2_GAIN` over a constant
+        (``volume_chi2_gain``), else 0; NaN when sizes vary too little to tell. The kernel is
+        then fitted with each trade weighted by ``f(v) = (v/v_ref)^α`` (0 when NaN), so ``G0`` is
+        per trade of the reference size.
     fit_permanent
         Whether the fits include a permanent level ``G_inf``.
     mean_intertrade_s
@@ -458,7 +460,7 @@ class PropagatorCalibration:
     sign_corr_amplitude: float
     volume_exponent: float
     volume_scale_lots: float
-    volume_r2: float
+    volume_chi2_gain: float
     fit_permanent: bool
     mean_intertrade_s: float
     n_trades: int
@@ -479,8 +481,12 @@ class PropagatorCalibration:
         if not np.isfinite(self.volume_exponent):
             return "not measurable (trade sizes vary too little)"
         if self.volume_exponent == 0:
-            return "0 (larger trades do not move the price more at lag 1)"
-        return f"{_fmt(self.volume_exponent, 3)} (weighted R² {_fmt(self.volume_r2, 3)})"
+            return (
+                f"0 (no significant size dependence at lag 1: χ² gain {_fmt(self.volume_chi2_gain, 3)} "
+                f"< {VOLUME_CHI2_GAIN:g})"
+            )
+        gain = _fmt(self.volume_chi2_gain, 3)
+        return f"{_fmt(self.volume_exponent, 3)} (χ² gain over no size dependence: {gain})"
 
     def to_markdown(self, lags_shown: tuple[int, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500)) -> str:
         """The result as a markdown section."""
@@ -598,37 +604,46 @@ def _fit_kernel(
     )
 
 
+VOLUME_CHI2_GAIN = 6.0
+"""How much a size dependence must lower the χ² of the volume-bin means to be accepted (two
+extra parameters, ``b`` and ``α``, at about two standard deviations)."""
+
+
 def _volume_response(tape: TradeTape, r1: np.ndarray, n_bins: int) -> tuple[float, float, float]:
-    """Fit ``E[r1 | v] = a + b (v/v_ref)^α`` on volume bins; return ``(α, v_ref, weighted R²)``."""
+    """Fit ``E[r1 | v] = a + b (v/v_ref)^α`` (``b ≥ 0``) on volume bins.
+
+    Returns ``(α, v_ref, χ² gain)``: the χ² of the bin means (weights ``1/s.e.²``) of a constant
+    minus that of the best ``(a, b, α)``. α is 0 when the gain is below :data:`VOLUME_CHI2_GAIN`
+    (no significant size dependence) and NaN when sizes vary too little to tell.
+    """
     v = tape.qty[:-1].astype(np.float64)
     v_ref = float(np.median(tape.qty))
     edges = np.unique(np.quantile(v, np.linspace(0, 1, n_bins + 1)))
     if edges.size < 4:
         return float("nan"), v_ref, float("nan")
-    cnt, _, mr, _, b = _bin_stats(v, r1, edges)
-    ok = cnt >= 10
+    cnt, _, mr, se, b = _bin_stats(v, r1, edges)
+    ok = (cnt >= 10) & (se > 0)
     if ok.sum() < 3:
         return float("nan"), v_ref, float("nan")
     onehot = np.zeros((v.shape[0], cnt.shape[0]))
     onehot[np.arange(v.shape[0]), b] = 1.0
-    alphas = np.linspace(0.0, 2.0, 201)
+    alphas = np.linspace(0.01, 2.0, 200)
     X = (np.exp(np.outer(alphas, np.log(v / v_ref))) @ onehot)[:, ok] / cnt[ok]
-    w, y = cnt[ok], mr[ok]
-    best = (math.inf, float("nan"), 0.0, 0.0)
+    w, y = 1.0 / se[ok] ** 2, mr[ok]
+    ybar = float(np.average(y, weights=w))
+    chi2_const = float((w * (y - ybar) ** 2).sum())
+    best = (chi2_const, 0.0)
+    sw = np.sqrt(w)
     for i, a in enumerate(alphas):
         A = np.vstack([np.ones_like(y), X[i]]).T
-        sw = np.sqrt(w)
         coef, *_ = np.linalg.lstsq(A * sw[:, None], y * sw, rcond=None)
-        if coef[1] < 0:
+        if coef[1] <= 0:
             continue  # bigger trades must not move the price less
-        ssr = float((w * (y - A @ coef) ** 2).sum())
-        if ssr < best[0] - 1e-12 * abs(best[0]) if np.isfinite(best[0]) else True:
-            best = (ssr, float(a), float(coef[0]), float(coef[1]))
-    if not np.isfinite(best[0]):
-        return float("nan"), v_ref, float("nan")
-    ybar = float(np.average(y, weights=w))
-    sst = float((w * (y - ybar) ** 2).sum())
-    return best[1], v_ref, 1.0 - best[0] / sst if sst > 0 else float("nan")
+        chi2 = float((w * (y - A @ coef) ** 2).sum())
+        if chi2 < best[0]:
+            best = (chi2, float(a))
+    gain = chi2_const - best[0]
+    return (best[1] if gain >= VOLUME_CHI2_GAIN else 0.0), v_ref, gain
 
 
 def _extend(C: np.ndarray, max_lag: int, tail: int) -> tuple[np.ndarray, float, float]:
@@ -679,8 +694,8 @@ def calibrate_propagator(
         )
     m = np.ascontiguousarray(tape.mid_before, dtype=np.float64)
     eps = np.ascontiguousarray(tape.sign, dtype=np.float64)
-    alpha, v_ref, r2v = _volume_response(tape, (m[1:] - m[:-1]) * eps[:-1], volume_bins)
-    a_used = min(max(alpha, 0.0), 2.0) if np.isfinite(alpha) else 0.0
+    alpha, v_ref, chi2_gain = _volume_response(tape, (m[1:] - m[:-1]) * eps[:-1], volume_bins)
+    a_used = alpha if np.isfinite(alpha) else 0.0
     f = (tape.qty / v_ref) ** a_used
     R = np.zeros(max_lag + 1)
     C = np.zeros(max_lag + 1)
@@ -708,7 +723,7 @@ def calibrate_propagator(
         sign_corr_amplitude=c_amp,
         volume_exponent=alpha,
         volume_scale_lots=v_ref,
-        volume_r2=r2v,
+        volume_chi2_gain=chi2_gain,
         fit_permanent=fit_permanent,
         mean_intertrade_s=span / (n - 1),
         n_trades=n,

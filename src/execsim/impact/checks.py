@@ -91,13 +91,14 @@ def check_impact_model(model: ImpactModel, *, tape: TradeTape | None = None) -> 
         fail("get_params() does not round-trip through the constructor")
     if _learned(rebuilt):
         fail(f"learned attributes exist before fit: {_learned(rebuilt)}")
+    for key in init_names:
+        if key not in cls._parameter_constraints:
+            fail(f"parameter {key!r} has no declared constraint in _parameter_constraints")
     try:
         rebuilt._validate_params()
     except ConfigError as err:
         fail(f"its own parameters do not validate: {err}")
     for key in init_names:
-        if key not in cls._parameter_constraints:
-            fail(f"parameter {key!r} has no declared constraint in _parameter_constraints")
         bad = cls(**params).set_params(**{key: _Bad()})
         try:
             bad._validate_params()
