@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "execsim.cli.data",
     "execsim.cli.binance",
     "execsim.cli.run",
+    "execsim.cli.impact",
 )
 
 
