@@ -169,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *_robustness(tape, args.seed, args.bootstrap),
         "",
+        "A variant whose δ interval covers most of the search range (0.02 – 2) is not pinned down "
+        "by its buckets: one day has only a few dozen buckets of 10 minutes or more.",
+        "",
         "## Propagator",
         "",
         "Response `R(ℓ) = E[(m_{n+ℓ} − m_n) ε_n]` and sign autocorrelation `C(ℓ)` in trade time; "
