@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 
 from execsim.core.errors import ConfigError, DataError, TimeOrderError
 from execsim.impact import (
@@ -314,3 +316,49 @@ def test_one_fitted_model_drives_independent_runs() -> None:
     a.on_fill(T0, 1, 3, 100)
     assert a.shift_ticks(T0) == 3
     assert b.shift_ticks(T0) == 0  # a fresh state per run
+
+
+# ---------------------------------------------------------------------------- recursive = direct sum
+fills_strategy = hst.lists(
+    hst.tuples(hst.integers(0, 30 * S), hst.sampled_from([1, -1]), hst.integers(1, 5_000)),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(fills=fills_strategy, probe=hst.integers(0, 120 * S))
+def test_propagator_recursion_equals_the_direct_sum_over_fills(
+    fills: list[tuple[int, int, int]], probe: int
+) -> None:
+    G0, G_inf, tau, alpha, v_ref = 7.0, 0.5, 3.0, 0.4, 100.0
+    model = PropagatorImpact(
+        G0=G0,
+        kernel="exponential",
+        tau_s=tau,
+        permanent=G_inf,
+        volume_exponent=alpha,
+        volume_scale_lots=v_ref,
+    )
+    fills = sorted(fills)
+    st_ = start(model)
+    for t, side, q in fills:
+        st_.on_fill(T0 + t, side, q, 100)
+    t_probe = T0 + fills[-1][0] + probe
+    direct = sum(
+        side * (q / v_ref) ** alpha * (G_inf + G0 * math.exp(-(t_probe - T0 - t) / (tau * S)))
+        for t, side, q in fills
+    )
+    assert st_.impact_ticks(t_probe) == pytest.approx(direct, rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(fills=fills_strategy)
+def test_almgren_chriss_shift_is_the_rounded_signed_volume(fills: list[tuple[int, int, int]]) -> None:
+    # γ = 1/4 tick per lot: exact in binary, so halves are exact halves
+    st_ = start(AlmgrenChrissImpact(permanent=0.25, temporary=0.0))
+    for t, side, q in sorted(fills):
+        st_.on_fill(T0 + t, side, q, 100)
+    net = sum(side * q for _, side, q in fills)
+    expected = int(math.copysign(math.floor(abs(net) / 4 + 0.5), net))
+    assert st_.shift_ticks(T0 + 31 * S) == expected
