@@ -362,3 +362,13 @@ def test_almgren_chriss_shift_is_the_rounded_signed_volume(fills: list[tuple[int
     net = sum(side * q for _, side, q in fills)
     expected = int(math.copysign(math.floor(abs(net) / 4 + 0.5), net))
     assert st_.shift_ticks(T0 + 31 * S) == expected
+
+
+@pytest.mark.parametrize(("side", "expected"), [(1, 5), (-1, -5)])
+def test_scalar_and_batch_round_exact_halves_the_same_way(side: int, expected: int) -> None:
+    a = start(AlmgrenChrissImpact(permanent=0.5, temporary=0.0))
+    b = start(AlmgrenChrissImpact(permanent=0.5, temporary=0.0))
+    for st in (a, b):
+        st.on_fill(T0, side, 9, 100)  # ±4.5 ticks
+    assert a.shift_ticks(T0) == expected
+    assert b.shifts_at(np.array([T0], dtype=np.int64)).tolist() == [expected]

@@ -268,7 +268,11 @@ class ImpactState(ABC):
         ``round_half_away(impact_ticks(ts_ns))``: positive after our buys, negative after our
         sells. ``ts_ns`` must not be before a time already seen.
         """
-        return int(round_half_away(self.impact_ticks(ts_ns))[0])
+        x = self.impact_ticks(ts_ns)
+        if not math.isfinite(x):
+            raise ValueError(f"cannot round a non-finite impact to ticks: {x}")
+        # the same IEEE operations as the compiled round_half_away, so both paths agree exactly
+        return math.floor(x + 0.5) if x >= 0.0 else -math.floor(-x + 0.5)
 
     def impacts_at(self, ts_ns: np.ndarray) -> np.ndarray:
         """Float impact (ticks) at each of a batch of non-decreasing times (no fills in between)."""
