@@ -201,9 +201,6 @@ class ImpactState(ABC):
     ``t`` is included in ``shift_ticks(t)``.
     """
 
-    decays: ClassVar[bool] = False
-    """Whether this state's impact has a transient part that relaxes over time."""
-
     def __init__(self) -> None:
         self._clock = np.iinfo(np.int64).min
         self._t0 = 0
