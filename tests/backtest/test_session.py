@@ -210,3 +210,26 @@ def test_counterfactual_run_stores_the_market_path_without_our_orders(tmp_path: 
     assert RunResult.load(folder).counterfactual_market.num_rows == len(cf)
     with pytest.raises(ConfigError, match="counterfactual run builds its venues"):
         run_session(_cfg(counterfactual=True), venues=[_mock()])
+
+
+def test_parent_orders_record_the_arrival_quote_and_children_carry_their_parent() -> None:
+    class Parent(Strategy):
+        def on_start(self, ctx: StrategyContext) -> None:
+            ctx.set_timer(ctx.now + 10**9, None)
+
+        def on_timer(self, ctx: StrategyContext, payload: Any) -> None:
+            p = ctx.new_parent(Side.BUY, 40, algo="test")
+            self.seen_bid = ctx.book().best_bid()
+            ctx.submit(Side.BUY, 40, 100_010, parent_id=p.parent_id)
+            with pytest.raises(Exception, match="unknown parent id 9"):
+                ctx.submit(Side.BUY, 1, 1, parent_id=9)
+
+    s = Parent()
+    res = run_session(_cfg(), strategy=s, venues=[_mock()])
+    parents = res.parents.to_pylist()
+    assert len(parents) == 1
+    assert parents[0]["qty"] == 40
+    assert parents[0]["arrival_bid"] == s.seen_bid[0]
+    assert parents[0]["ts_decision"] == res.manifest["start_ns"] + 10**9
+    assert res.orders.to_pylist()[0]["parent_id"] == 1
+    assert res.fills.to_pylist()[0]["parent_id"] == 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from execsim.core.errors import ExecsimError
-from execsim.execution.strategy import FillInfo, OrderInfo
+from execsim.execution.strategy import FillInfo, OrderInfo, ParentInfo
 from execsim.model.enums import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
 from execsim.venues.base import ExecutionReport, ReportKind
 
@@ -64,6 +64,7 @@ class Ledger:
 
     def __init__(self) -> None:
         self._orders: dict[int, _Order] = {}
+        self.parents: list[ParentInfo] = []
         self.fills: list[FillInfo] = []
         self.events: list[tuple[object, ...]] = []
         self.position = 0
@@ -81,11 +82,12 @@ class Ledger:
         tif: TimeInForce,
         ts: int,
         tag: str,
+        parent_id: int = 0,
     ) -> OrderInfo:
         """Record an order the strategy has just sent."""
         info = OrderInfo(
             order_id=order_id, venue=venue, side=side, order_type=order_type, tif=tif, price=price, qty=qty,
-            status=S.SUBMITTED, filled_qty=0, avg_price=None, ts_submit=ts, tag=tag,
+            status=S.SUBMITTED, filled_qty=0, avg_price=None, ts_submit=ts, tag=tag, parent_id=parent_id,
         )  # fmt: skip
         self._orders[order_id] = _Order(info, qty)
         return info
@@ -221,6 +223,7 @@ class Ledger:
             "ts_venue": np.array([x.ts_venue for x in f], np.int64),
             "ts_recv": np.array([x.ts_recv for x in f], np.int64),
             "order_id": np.array([x.order_id for x in f], np.int64),
+            "parent_id": np.array([self._orders[x.order_id].info.parent_id for x in f], np.int64),
             "venue": np.array([x.venue for x in f], object),
             "side": np.array([x.side.value for x in f], object),
             "price": np.array([x.price for x in f], np.int64),

@@ -4,7 +4,8 @@ The folder (``<output>/<name>-<config id prefix>/``) holds::
 
     manifest.json       config id, seeds, data hashes, package and library versions, time span
     config.yaml         the config, as run
-    orders.parquet      one row per order: what was asked, what happened
+    parents.parquet     one row per parent order (decision time, arrival quote, side, qty)
+    orders.parquet      one row per order: what was asked, what happened (with its parent)
     fills.parquet       one row per fill (venue time, receive time, price, qty, liquidity, fee)
     order_events.parquet every execution report in delivery order (and session-end expiries)
     market.parquet      each venue's best bid and offer sampled at the run's interval
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RunResult", "build_manifest"]
 
-TABLES = ("orders", "fills", "order_events", "market", "market_trades", "strategy_log")
+TABLES = ("parents", "orders", "fills", "order_events", "market", "market_trades", "strategy_log")
 
 
 def build_manifest(
@@ -120,6 +121,19 @@ class RunResult:
             "ts_done": pa.array([d for _, d, _ in rows], pa.int64()),
             "reason": pa.array([r for _, _, r in rows], pa.string()),
             "tag": [o.tag for o, _, _ in rows],
+            "parent_id": pa.array([o.parent_id for o, _, _ in rows], pa.int64()),
+        }
+        pr = ledger.parents
+        parents = {
+            "parent_id": pa.array([p.parent_id for p in pr], pa.int64()),
+            "side": pa.array([p.side.value for p in pr], pa.string()),
+            "qty": pa.array([p.qty for p in pr], pa.int64()),
+            "ts_decision": pa.array([p.ts_decision for p in pr], pa.int64()),
+            "arrival_bid": pa.array([p.arrival_bid for p in pr], pa.int64()),
+            "arrival_ask": pa.array([p.arrival_ask for p in pr], pa.int64()),
+            "limit_price": pa.array([p.limit_price for p in pr], pa.int64()),
+            "algo": pa.array([p.algo for p in pr], pa.string()),
+            "venue": pa.array([p.venue for p in pr], pa.string()),
         }
         ev: list[Any] = list(zip(*ledger.events, strict=True)) if ledger.events else [() for _ in range(10)]
         order_events = {
@@ -149,6 +163,7 @@ class RunResult:
         }
         log: list[Any] = list(zip(*strategy_log, strict=True)) if strategy_log else [(), ()]
         tables = {
+            "parents": _table(parents),
             "orders": _table(orders),
             "fills": _table(fills),
             "order_events": _table(order_events),

@@ -38,7 +38,7 @@ from execsim.book.l2 import L2Book
 from execsim.book.l3 import L3Book
 from execsim.core.errors import ConfigError, ExecsimError
 from execsim.data.schema import K_ADD, K_DELETE, K_EXECUTE
-from execsim.execution.strategy import BookView, OrderInfo, Strategy
+from execsim.execution.strategy import BookView, OrderInfo, ParentInfo, Strategy
 from execsim.kernel import Kernel
 from execsim.model.enums import OrderType, Side, TimeInForce
 from execsim.model.instrument import Instrument
@@ -148,6 +148,7 @@ class _Context:
         display_qty: int | None = None,
         min_qty: int = 0,
         tag: str = "",
+        parent_id: int = 0,
     ) -> int:
         return self._s.submit(
             Side(side),
@@ -160,7 +161,13 @@ class _Context:
             display_qty=display_qty,
             min_qty=min_qty,
             tag=tag,
+            parent_id=parent_id,
         )
+
+    def new_parent(
+        self, side: Side, qty: int, *, limit_price: int | None = None, algo: str = "", venue: str = ""
+    ) -> ParentInfo:
+        return self._s.new_parent(Side(side), int(qty), limit_price=limit_price, algo=algo, venue=venue)
 
     def cancel(self, order_id: int, qty: int | None = None) -> None:
         self._s.send_cancel(order_id, qty)
@@ -301,8 +308,11 @@ class Session:
         display_qty: int | None,
         min_qty: int,
         tag: str,
+        parent_id: int = 0,
     ) -> int:
         name = self._venue_name(venue)
+        if parent_id and not any(p.parent_id == parent_id for p in self.ledger.parents):
+            raise ExecsimError(f"unknown parent id {parent_id}; declare it with ctx.new_parent first")
         oid = self._next_id
         self._next_id += 1
         now = self.kernel.now
@@ -325,6 +335,27 @@ class Session:
         )  # fmt: skip
         self.kernel.schedule(arrival, self._arrive, name, cmd, "submit", priority=P_ARRIVAL)
         return oid
+
+    def new_parent(
+        self, side: Side, qty: int, *, limit_price: int | None, algo: str, venue: str
+    ) -> ParentInfo:
+        if qty <= 0:
+            raise ExecsimError(f"a parent order needs a positive quantity, got {qty}")
+        self.view.advance_to(self.kernel.now)
+        bid, ask = self.view.book.best_bid(), self.view.book.best_ask()
+        info = ParentInfo(
+            parent_id=len(self.ledger.parents) + 1,
+            side=side,
+            qty=qty,
+            ts_decision=self.kernel.now,
+            arrival_bid=bid[0] if bid else 0,
+            arrival_ask=ask[0] if ask else 0,
+            limit_price=limit_price,
+            algo=algo,
+            venue=venue,
+        )
+        self.ledger.parents.append(info)
+        return info
 
     def _known(self, order_id: int) -> str:
         if order_id not in self._order_venue:

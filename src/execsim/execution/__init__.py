@@ -1,5 +1,13 @@
 """Execution: the strategy API, the OMS and execution algorithms."""
 
-from execsim.execution.strategy import BookView, FillInfo, OrderInfo, Strategy, StrategyContext, TradeInfo
+from execsim.execution.strategy import (
+    BookView,
+    FillInfo,
+    OrderInfo,
+    ParentInfo,
+    Strategy,
+    StrategyContext,
+    TradeInfo,
+)
 
-__all__ = ["BookView", "FillInfo", "OrderInfo", "Strategy", "StrategyContext", "TradeInfo"]
+__all__ = ["BookView", "FillInfo", "OrderInfo", "ParentInfo", "Strategy", "StrategyContext", "TradeInfo"]

@@ -28,7 +28,7 @@ import numpy as np
 from execsim.model.enums import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
 from execsim.model.instrument import Instrument
 
-__all__ = ["BookView", "FillInfo", "OrderInfo", "Strategy", "StrategyContext", "TradeInfo"]
+__all__ = ["BookView", "FillInfo", "OrderInfo", "ParentInfo", "Strategy", "StrategyContext", "TradeInfo"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +47,7 @@ class OrderInfo:
     avg_price: float | None
     ts_submit: int
     tag: str = ""
+    parent_id: int = 0
 
     @property
     def leaves_qty(self) -> int:
@@ -61,6 +62,25 @@ class OrderInfo:
 
 
 _DONE = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParentInfo:
+    """A parent (client) order that child orders work: what TCA measures against.
+
+    ``ts_decision`` is when the strategy created it; ``arrival_bid``/``arrival_ask`` the best
+    bid and offer the strategy saw then (0 when a side was empty).
+    """
+
+    parent_id: int
+    side: Side
+    qty: int
+    ts_decision: int
+    arrival_bid: int
+    arrival_ask: int
+    limit_price: int | None = None
+    algo: str = ""
+    venue: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,8 +166,15 @@ class StrategyContext(Protocol):
         display_qty: int | None = None,
         min_qty: int = 0,
         tag: str = "",
+        parent_id: int = 0,
     ) -> int:
-        """Send a new order; return its order id (reports follow asynchronously)."""
+        """Send a new order (a child of ``parent_id`` if given); return its id."""
+        ...
+
+    def new_parent(
+        self, side: Side, qty: int, *, limit_price: int | None = None, algo: str = "", venue: str = ""
+    ) -> ParentInfo:
+        """Declare a parent order decided now; TCA measures its children against it."""
         ...
 
     def cancel(self, order_id: int, qty: int | None = None) -> None:
