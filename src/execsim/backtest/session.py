@@ -326,6 +326,7 @@ class Session:
             tif=tif,
             ts=now,
             tag=tag,
+            parent_id=parent_id,
         )
         self._order_venue[oid] = name
         arrival = now + self.entry_latency.delay(now)
