@@ -388,6 +388,15 @@ def test_halt_rejects_submits_and_stops_fills_until_trading_resumes() -> None:
     assert kinds(v.handle(buy(3, 5, 97, ts=50))) == [ReportKind.ACCEPTED]
 
 
+def test_a_cross_during_a_halt_fills_us_when_trading_resumes() -> None:
+    v = venue([(10, "H", 0, 0, 0), (20, "S", -1, 100, 5), (30, "H", 0, 0, 2)])
+    v.handle(buy(1, 10, 100))
+    assert v.advance(25) == (25, [])  # an ask at our bid while halted: nothing fills
+    reached, reps = v.advance(40)
+    assert reached == 30
+    assert fills(reps) == [(100, 10, 0)]
+
+
 def test_price_shift_presents_shifted_prices_and_fills_orders_the_shift_crosses() -> None:
     v = L2ReplayVenue([tape(SNAP)], INST, price_shift=lambda t: 0 if t < 100 else 5)
     v.advance(0)

@@ -36,6 +36,7 @@ from execsim.venues.contra_flow import (
 )
 from execsim.venues.dark import DarkMidpointPool, DarkPoolConfig, DarkVenue, check_dark_venue
 from execsim.venues.fees import FeeConfig, FeeModel, MakerTakerFees, NoFees
+from execsim.venues.l2_replay import L2ReplayVenue, RestingOrder
 from execsim.venues.latency import (
     ConstantLatency,
     DataLatency,
@@ -44,6 +45,13 @@ from execsim.venues.latency import (
     LatencyModel,
     StateDependentLatency,
     latency_from_config,
+)
+from execsim.venues.queue_models import (
+    ProbQueue,
+    QueueModel,
+    QueueModelConfig,
+    RiskAverseQueue,
+    queue_model_from_config,
 )
 
 __all__ = [
@@ -67,6 +75,7 @@ __all__ = [
     "ExecutionReport",
     "FeeConfig",
     "FeeModel",
+    "L2ReplayVenue",
     "LatencyConfig",
     "LatencyModel",
     "MakerTakerFees",
@@ -75,8 +84,13 @@ __all__ = [
     "NoFees",
     "PoissonContraFlow",
     "PriceRule",
+    "ProbQueue",
+    "QueueModel",
+    "QueueModelConfig",
     "Quote",
     "ReportKind",
+    "RestingOrder",
+    "RiskAverseQueue",
     "ScheduledContraFlow",
     "StateDependentLatency",
     "SubmitOrder",
@@ -89,5 +103,6 @@ __all__ = [
     "consolidated_quote",
     "generate_background_orders",
     "latency_from_config",
+    "queue_model_from_config",
     "uncross",
 ]

@@ -306,18 +306,17 @@ def _on_last(M, OI, QA, nrows, F, FQ, VS, QP, ts, halted):
                 OI[k, O_LVL] = 0
                 OI[k, O_PEND] = 0
                 OI[k, O_CLEARED] = 0
-    if VS[V_CROSS] != 0:
+    if VS[V_CROSS] != 0 and not halted:  # while halted the check waits for trading to resume
         VS[V_CROSS] = 0
-        if not halted:
-            bb = M[M_BEST_BID]
-            ba = M[M_BEST_ASK]
-            for k in range(nrows):
-                if OI[k, O_LIVE] == 0 or VS[V_NFILL] >= F.shape[0]:
-                    continue
-                s = OI[k, O_SIDE]
-                p = OI[k, O_PRICE]
-                if (s == 1 and ba != NO_ASK and ba <= p) or (s == -1 and bb != NO_BID and bb >= p):
-                    _record_fill(OI, QA, F, FQ, VS, k, OI[k, O_LEAVES], p, ts, WHY_CROSS)
+        bb = M[M_BEST_BID]
+        ba = M[M_BEST_ASK]
+        for k in range(nrows):
+            if OI[k, O_LIVE] == 0 or VS[V_NFILL] >= F.shape[0]:
+                continue
+            s = OI[k, O_SIDE]
+            p = OI[k, O_PRICE]
+            if (s == 1 and ba != NO_ASK and ba <= p) or (s == -1 and bb != NO_BID and bb >= p):
+                _record_fill(OI, QA, F, FQ, VS, k, OI[k, O_LEAVES], p, ts, WHY_CROSS)
 
 
 @njit(cache=True)
