@@ -96,7 +96,7 @@ def test_the_session_ends_at_the_last_market_event_and_records_market_state() ->
     assert res.manifest["end_ns"] - res.manifest["start_ns"] <= 2 * 60 * 10**9 + 10**7
     market = res.market.to_pylist()
     assert market[0]["bid_px"] == 99_990
-    assert len(market) == pytest.approx(121, abs=2)  # one sample a second for two minutes
+    assert len(market) == pytest.approx(1201, abs=2)  # ten samples a second for two minutes
     assert res.manifest["session"]["events_replayed"] == 30_000
 
 
@@ -233,3 +233,9 @@ def test_parent_orders_record_the_arrival_quote_and_children_carry_their_parent(
     assert parents[0]["ts_decision"] == res.manifest["start_ns"] + 10**9
     assert res.orders.to_pylist()[0]["parent_id"] == 1
     assert res.fills.to_pylist()[0]["parent_id"] == 1
+
+
+def test_orders_record_the_venue_quote_at_arrival() -> None:
+    res = run_session(_cfg(), strategy=Recorder(), venues=[_mock(99_950, 100_010)])
+    o = res.orders.to_pylist()[0]
+    assert (o["arrival_bid_px"], o["arrival_ask_px"], o["arrival_ask_qty"]) == (99_950, 100_010, 50)

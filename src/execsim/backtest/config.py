@@ -79,7 +79,9 @@ class RunConfig(FrozenConfig):
     strategy: StrategyConfig
     start_ns: int | None = None
     end_ns: int | None = None
-    sample_interval_ns: int = Field(default=1_000_000_000, gt=0)
+    sample_interval_ns: int = Field(
+        default=100_000_000, gt=0, description="how often each venue's best bid and offer is sampled (ns)"
+    )
     counterfactual: bool = Field(
         default=False,
         description="also run the same session without our orders (same seed) and store its market path",

@@ -5,7 +5,8 @@ The folder (``<output>/<name>-<config id prefix>/``) holds::
     manifest.json       config id, seeds, data hashes, package and library versions, time span
     config.yaml         the config, as run
     parents.parquet     one row per parent order (decision time, arrival quote, side, qty)
-    orders.parquet      one row per order: what was asked, what happened (with its parent)
+    orders.parquet      one row per order: what was asked, what happened (with its parent), and
+                        the venue's quote just before the order reached it (arrival_*)
     fills.parquet       one row per fill (venue time, receive time, price, qty, liquidity, fee)
     order_events.parquet every execution report in delivery order (and session-end expiries)
     market.parquet      each venue's best bid and offer sampled at the run's interval
@@ -102,6 +103,7 @@ class RunResult:
         ledger: Ledger,
         samples: list[tuple[int, str, int, int, int, int]],
         trades: np.ndarray,
+        arrival_quotes: dict[int, Any] | None = None,
         strategy_log: list[tuple[int, str]],
     ) -> RunResult:
         """Assemble the result tables from a finished session."""
@@ -123,6 +125,11 @@ class RunResult:
             "tag": [o.tag for o, _, _ in rows],
             "parent_id": pa.array([o.parent_id for o, _, _ in rows], pa.int64()),
         }
+        aq = arrival_quotes or {}
+        for col in ("bid_px", "bid_qty", "ask_px", "ask_qty"):
+            orders[f"arrival_{col}"] = pa.array(
+                [getattr(aq[o.order_id], col) if o.order_id in aq else None for o, _, _ in rows], pa.int64()
+            )
         pr = ledger.parents
         parents = {
             "parent_id": pa.array([p.parent_id for p in pr], pa.int64()),

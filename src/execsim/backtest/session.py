@@ -47,6 +47,7 @@ from execsim.venues.base import (
     ExecutionReport,
     MockVenue,
     ModifyOrder,
+    Quote,
     ReportKind,
     SubmitOrder,
     Venue,
@@ -259,6 +260,7 @@ class Session:
         self.samples: list[tuple[int, str, int, int, int, int]] = []
         self._venue_open: dict[str, set[int]] = {n: set() for n in self.venues}
         self._order_venue: dict[int, str] = {}
+        self.arrival_quotes: dict[int, Quote] = {}
         self._next_id = 1
         self._progress = progress
         self._done = False
@@ -392,6 +394,8 @@ class Session:
     def _arrive(self, name: str, cmd: VenueCommand, command: str) -> None:
         venue = self.venues[name]
         self._catch_up(venue, cmd.ts_ns)
+        if isinstance(cmd, SubmitOrder):
+            self.arrival_quotes[cmd.order_id] = venue.quote()
         self._on_reports(venue, venue.handle(cmd), command)
 
     def _on_reports(self, venue: Venue, reps: list[ExecutionReport], command: str) -> None:
@@ -531,6 +535,7 @@ class Session:
             instrument=self.instrument,
             ledger=self.ledger,
             samples=self.samples,
+            arrival_quotes=self.arrival_quotes,
             trades=self.view.trades(),
             strategy_log=self.strategy_log,
         )
