@@ -397,25 +397,33 @@ def test_a_cross_during_a_halt_fills_us_when_trading_resumes() -> None:
     assert fills(reps) == [(100, 10, 0)]
 
 
-def test_price_shift_presents_shifted_prices_and_fills_orders_the_shift_crosses() -> None:
+def test_price_shift_presents_shifted_prices_and_the_market_moves_through_our_orders() -> None:
     v = L2ReplayVenue([tape(SNAP)], INST, price_shift=lambda t: 0 if t < 100 else 5)
     v.advance(0)
     v.handle(buy(1, 10, 100))
     v.handle(sell(2, 7, 102))
+    v.handle(sell(4, 200, 103))
     assert v.quote().bid_px == 100
     v.advance(100)  # the shift is evaluated at the start of a call: still 0 here
     assert v.shift == 0
     reps = v.handle(buy(3, 1, 90, ts=100))
-    # shift 5: our ask at 102 now sits on the recorded level 97, under the best bid 100
-    assert [(r.order_id, r.kind, r.price, r.qty) for r in reps[:1]] == [(2, ReportKind.FILL, 102, 7)]
+    # shift 5: our asks at 102 and 103 now sit on the recorded levels 97 and 98, under the
+    # best bid 100. Oldest first, each trades at its own price with the bids that cross it:
+    # order 2 takes 7 of the 50 at 100; order 4 the other 43, then 40 at 99 and 30 at 98.
+    assert [(r.order_id, r.kind, r.price, r.qty, r.leaves_qty) for r in reps] == [
+        (2, ReportKind.FILL, 102, 7, 0),
+        (4, ReportKind.FILL, 103, 113, 87),
+        (3, ReportKind.ACCEPTED, 0, 0, 1),
+    ]
     assert reps[0].liquidity is LiquiditySide.MAKER
-    assert kinds(reps[1:]) == [ReportKind.ACCEPTED]
+    assert reps[1].queue_ahead == 20  # its estimate before the shift: behind 20 at 103
     q = v.quote()
-    assert (q.bid_px, q.ask_px) == (105, 106)
+    assert (q.bid_px, q.bid_qty, q.ask_px) == (0, 0, 106)  # we took every bid (until the tape resets them)
     o = {x.order_id: x for x in v.open_orders()}
     # our bid keeps its price 100 = recorded 95: an empty level, so nothing ahead
     assert (o[1].price, o[1].queue_ahead) == (100, 0.0)
     assert (o[3].price, o[3].queue_ahead) == (90, 0.0)
+    assert (o[4].price, o[4].leaves_qty) == (103, 87)
 
 
 # -- contract, real data, determinism, speed ---------------------------------------------------

@@ -43,8 +43,9 @@ Rules (``docs/queue-models.md``, section "L2 replay venue and queue models", say
   a shifted copy). The shift is evaluated at the start of each ``advance`` and ``handle`` call
   (at the venue's time then) and held constant in between: the granularity is the session's
   decision points. When it changes, each resting order keeps its shifted price, so it now sits
-  at another recorded level: it joins that level at the back, and is filled at once if the
-  opposite best has reached it.
+  at another recorded level: it joins that level at the back, and if the opposite side now
+  crosses it (the market moved through it) it trades at its own price against the crossing
+  levels, as far as their depth goes (``docs/impact.md``, rules 5 and 6).
 """
 
 from __future__ import annotations
@@ -671,6 +672,12 @@ class L2ReplayVenue:
 
     # -- impact hook ----------------------------------------------------------------------------------
     def _update_shift(self, t: int) -> list[ExecutionReport]:
+        """Re-evaluate the price shift at ``t``; move our orders to their new recorded levels.
+
+        An order the new shift leaves marketable (the market moved through it) trades at its own
+        price against the levels that cross it, best first, as far as their depth goes (maker);
+        the rest stays at the back of its new level (docs/impact.md, rules 5 and 6).
+        """
         if self._price_shift is None:
             return []
         s = int(self._price_shift(t))
@@ -679,28 +686,37 @@ class L2ReplayVenue:
             return []
         self._shift = s
         OI = self._OI
-        M = self._S[0]
-        bb, ba = int(M[_bk.M_BEST_BID]), int(M[_bk.M_BEST_ASK])
         out: list[ExecutionReport] = []
-        for oid, row in list(self._rows.items()):
-            OI[row, _k.O_PRICE] += old - s  # same shifted price, another recorded level
+        done: list[int] = []
+        for oid, row in sorted(self._rows.items(), key=lambda kv: int(OI[kv[1], _k.O_PRIO])):
+            qa_before = round(float(self._QA[row]))
+            OI[row, _k.O_PRICE] += old - s  # the same shifted price is another recorded level
             self._requeue(row)
             side, raw = int(OI[row, _k.O_SIDE]), int(OI[row, _k.O_PRICE])
-            if (side == 1 and ba != _bk.NO_ASK and ba <= raw) or (
-                side == -1 and bb != _bk.NO_BID and bb >= raw
-            ):
-                qty = int(OI[row, _k.O_LEAVES])
+            leaves = int(OI[row, _k.O_LEAVES])
+            got = 0
+            for p, q in self._levels(-side):
+                if (p > raw if side == 1 else p < raw) or got == leaves:
+                    break
+                x = min(q, leaves - got)
+                got += x
+                if self.depletion == "until_update":
+                    self._deplete(-side, p, x)
+            if got:
+                OI[row, _k.O_LEAVES] = leaves - got
                 out.append(
                     self._rep(
                         oid,
                         ReportKind.FILL,
                         price=raw + s,
-                        qty=qty,
-                        leaves_qty=0,
+                        qty=got,
+                        leaves_qty=leaves - got,
                         liquidity=LiquiditySide.MAKER,
-                        queue_ahead=round(float(self._QA[row])),
+                        queue_ahead=qa_before,
                     )
                 )
-        for r in out:
-            self._remove(r.order_id)
+                if got == leaves:
+                    done.append(oid)
+        for oid in done:
+            self._remove(oid)
         return out
