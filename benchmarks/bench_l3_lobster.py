@@ -175,7 +175,7 @@ def run_l3_benchmark(
 
 
 def _child(args: argparse.Namespace) -> None:
-    """Cold start in a fresh process: import + parse + apply the first ~10k rows."""
+    """Cold start in a fresh process: parse + apply the first ~10k rows (modules already imported)."""
     import json
     import time
 
@@ -222,7 +222,7 @@ def report(res: dict[str, Any]) -> None:
     cold = res.get("cold_start")
     if cold:
         print(
-            "  cold start in a fresh process (import + parse + apply of 10k rows), CPU s: "
+            "  cold start in a fresh process (parse + apply of the first 10k rows), CPU s: "
             f"empty numba cache {cold['compile']['cpu_s']:.2f} "
             f"(parse {cold['compile']['parse_cpu_s']:.2f}, apply {cold['compile']['apply_cpu_s']:.2f}), "
             f"warm cache {cold['cache_load']['cpu_s']:.2f}"
