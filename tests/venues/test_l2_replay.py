@@ -202,6 +202,17 @@ def test_our_orders_at_one_price_fill_in_our_own_time_priority() -> None:
     assert qa(v, 2) == 0.0
 
 
+def test_a_sweep_through_hundreds_of_our_orders_fills_every_one() -> None:
+    n = 300
+    v = venue([(10, "T", -1, 97 - n, 5)])  # a sell printing below all of them
+    for k in range(n):
+        v.handle(buy(k + 1, k + 1, 97 - k))  # a grid of bids below the book, qty k + 1
+    reached, reps = v.advance(20)
+    assert reached == 10
+    assert sorted((r.order_id, r.qty, r.leaves_qty) for r in reps) == [(k + 1, k + 1, 0) for k in range(n)]
+    assert v.open_orders() == []
+
+
 def test_clear_and_snapshot_keep_the_queue_when_the_level_comes_back() -> None:
     v = venue(
         [

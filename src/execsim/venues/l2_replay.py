@@ -241,7 +241,13 @@ class L2ReplayVenue:
             if reps:
                 return self._now, reps
         VS = self._VS
-        VS[_k.V_NROWS] = len(self._rows)
+        n_rows = len(self._rows)
+        VS[_k.V_NROWS] = n_rows
+        if self._F.shape[0] < 2 * n_rows + _FILL_CAP:
+            # one event fills each order at most once and the loop stops while n_rows rows are
+            # still free, so no fill can ever be dropped for want of room
+            self._F = np.zeros((2 * n_rows + _FILL_CAP, _k.NF), np.int64)
+            self._FQ = np.zeros(2 * n_rows + _FILL_CAP, np.float64)
         kernel = _k.venue_advance
         while True:
             if self._i >= self._n_ev and not self._next_batch():
