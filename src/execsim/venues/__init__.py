@@ -37,6 +37,7 @@ from execsim.venues.contra_flow import (
 from execsim.venues.dark import DarkMidpointPool, DarkPoolConfig, DarkVenue, check_dark_venue
 from execsim.venues.fees import FeeConfig, FeeModel, MakerTakerFees, NoFees
 from execsim.venues.l2_replay import L2ReplayVenue, RestingOrder
+from execsim.venues.l3_replay import L3ReplayVenue, VenueNotAdvancedError
 from execsim.venues.latency import (
     ConstantLatency,
     DataLatency,
@@ -76,6 +77,7 @@ __all__ = [
     "FeeConfig",
     "FeeModel",
     "L2ReplayVenue",
+    "L3ReplayVenue",
     "LatencyConfig",
     "LatencyModel",
     "MakerTakerFees",
@@ -97,6 +99,7 @@ __all__ = [
     "Venue",
     "VenueCommand",
     "VenueConformanceError",
+    "VenueNotAdvancedError",
     "check_auction_venue",
     "check_dark_venue",
     "check_venue",
