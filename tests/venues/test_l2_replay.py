@@ -505,6 +505,7 @@ def test_twin_runs_on_the_same_tape_give_identical_reports() -> None:
     _check_accounting(a)
 
 
+@pytest.mark.shared_data
 def test_binance_capture_a_resting_bid_at_the_touch_eventually_fills(shared_data: Path) -> None:
     from execsim.data.feeds.binance import BinanceFeed
 
