@@ -238,6 +238,57 @@ def test_partly_consumed_tape_order_cancels_act_on_what_is_left() -> None:
     assert (st["shadow_clamps"], st["shadow_clamped_qty"]) == (2, 4)  # 2 + the final 2
 
 
+def test_one_tape_execution_fills_many_of_our_orders_in_queue_order() -> None:
+    v = venue((1, K_ADD, BID, 100, 30, 5), (30, K_EXECUTE, BID, 100, 18, 5))
+    for oid in range(1, 21):
+        at(v, buy(oid, 1, 101, 10))  # 20 one-lot bids improving the touch
+    reached, reps = v.advance(100)
+    assert reached == 30
+    assert [r.order_id for r in reps] == list(range(1, 19))
+    assert all((r.price, r.qty, r.leaves_qty) == (101, 1, 0) for r in reps)
+    assert v.order(19) is not None
+    assert v.order(20) is not None
+    # the tape's execution went to us: order 5 keeps its 30 lots
+    assert v.book.level(BUY, 100).orders == ((1, 10), (5, 30))  # type: ignore[union-attr]
+
+
+def test_many_shadow_consumed_tape_orders() -> None:
+    asks = [(0, K_ADD, ASK, 103 + j, 2, 100 + j) for j in range(100)]
+    deletes = [(50, K_DELETE, ASK, 103 + j, 2, 100 + j) for j in range(100)]
+    v = L3ReplayVenue(
+        name="L3", instrument=INST, batches=[tape(*BOOK0, *asks, (40, K_SET_LEVEL, ASK, 110, 5, 0), *deletes)]
+    )
+    v.advance(0)
+    reps = v.handle(SubmitOrder(ts_ns=0, order_id=1, side=BUY, qty=1000, order_type=OrderType.MARKET))
+    assert sum(r.qty for r in reps if r.kind is ReportKind.FILL) == 10 + 200
+    assert v.book.best_ask() is None
+    assert v.advance(100) == (100, [])
+    st = v.stats
+    assert st["shadow_events"] == 100
+    assert st["tape_qty_consumed_by_us"] == 210
+    # none of the 100 deletes touched the anonymous lots revealed at 110
+    assert v.book.level(SELL, 110).qty == 5  # type: ignore[union-attr]
+    assert st["inconsistent_reductions"] == 0
+
+
+def test_many_crossing_adds_each_stop_the_replay() -> None:
+    adds = [(10 + j, K_ADD, ASK, 101, 3, 100 + j) for j in range(60)]
+    cancels = [(100 + j, K_CANCEL, ASK, 101, 3, 100 + j) for j in range(60)]
+    v = venue(*adds, *cancels)
+    at(v, buy(7, 120, 101, 5))
+    got = []
+    while True:
+        _, reps = v.advance(1_000)
+        if not reps:
+            break
+        got += [(r.ts_ns, r.qty) for r in reps]
+    # the first 40 adds go to our bid entirely; the other 20 rest, and are cancelled as usual
+    assert got == [(10 + j, 3) for j in range(40)]
+    st = v.stats
+    assert (st["crossing_adds"], st["shadow_clamps"], st["shadow_clamped_qty"]) == (40, 40, 120)
+    assert v.book.best_ask() == (102, 10)
+
+
 # ------------------------------------------------------------------------- commands
 def test_marketable_ioc_reports_accept_taker_fill_and_cancelled_remainder() -> None:
     v = venue()
