@@ -197,7 +197,6 @@ class L2ReplayVenue:
         self._i = 0
         self._exhausted = False
         self._now = 0
-        self._started = False
         self._QP = queue_model.params()
         cap = 16
         self._OI = np.zeros((cap, _k.NO), np.int64)
