@@ -542,6 +542,9 @@ def _scripted_run(inst: Instrument, batches: list[np.ndarray], n_cmds: int) -> t
             out += reps
             if reached >= t:
                 break
+        # the kernels' count of our resting orders per side follows every fill and cancel
+        views = [view for o in live if (view := v.order(o)) is not None]
+        assert [int(v._VM[0]), int(v._VM[1])] == [sum(x.side is s for x in views) for s in (BUY, SELL)]
         for o in live:
             out += v.handle(CancelOrder(ts_ns=t, order_id=o))
         q = v.quote()

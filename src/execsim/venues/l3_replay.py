@@ -138,6 +138,7 @@ class L3ReplayVenue:
         self._ours: dict[int, _Ours] = {}  # internal (negative) id -> our order
         self._iid_of: dict[int, int] = {}  # session id -> internal id, open orders
         self._seen: set[int] = set()  # session ids ever accepted
+        self._touched: set[int] = set()  # internal ids whose leaves changed since the last _sync
         self._next_iid = -1
         self._now = 0
         if self._load():
@@ -380,17 +381,21 @@ class L3ReplayVenue:
         return ExecutionReport(ts_ns=ts, venue=self.name, order_id=order_id, kind=kind, **kw)  # type: ignore[arg-type]
 
     def _sync(self) -> None:
-        """Forget finished orders; tell the kernels how many of ours rest on each side."""
-        for iid in [i for i, o in self._ours.items() if o.leaves <= 0]:
-            del self._iid_of[self._ours.pop(iid).order_id]
-        self._VM[_vk.V_OURS] = sum(1 for o in self._ours.values() if o.side > 0)
-        self._VM[_vk.V_OURS + 1] = sum(1 for o in self._ours.values() if o.side < 0)
+        """Forget finished orders; keep the kernels' count of ours resting on each side."""
+        for iid in self._touched:
+            o = self._ours.get(iid)
+            if o is not None and o.leaves <= 0:
+                del self._ours[iid]
+                del self._iid_of[o.order_id]
+                self._VM[_vk.V_OURS + (0 if o.side > 0 else 1)] -= 1
+        self._touched.clear()
 
     def _tape_fill_reports(self, nfb: int) -> list[ExecutionReport]:
         out = []
         for row in self._FB[:nfb].tolist():
             ours = self._ours[row[_vk.FB_OID]]
             ours.leaves = row[_vk.FB_LEAVES]
+            self._touched.add(row[_vk.FB_OID])
             out.append(
                 self._report(
                     row[_vk.FB_TS],
@@ -421,6 +426,7 @@ class L3ReplayVenue:
                 if iid < 0:
                     ours = self._ours[iid]
                     ours.leaves -= f.qty
+                    self._touched.add(iid)
                     out.append(
                         self._report(
                             t, ours.order_id, ReportKind.FILL, price=f.price, qty=f.qty,
@@ -435,6 +441,7 @@ class L3ReplayVenue:
             if u.order_id < 0 and u.order_id != res.order_id and u.status is OrderStatus.CANCELLED:
                 ours = self._ours[u.order_id]
                 ours.leaves = 0
+                self._touched.add(u.order_id)
                 out.append(
                     self._report(
                         t,
@@ -487,6 +494,8 @@ class L3ReplayVenue:
         price = c.price if c.order_type is OrderType.LIMIT and c.price is not None else 0
         self._ours[iid] = _Ours(order_id=c.order_id, side=Side(c.side).code, price=price, leaves=c.qty)
         self._iid_of[c.order_id] = iid
+        self._touched.add(iid)
+        self._VM[_vk.V_OURS + (0 if self._ours[iid].side > 0 else 1)] += 1
         out = [self._report(t, c.order_id, ReportKind.ACCEPTED, price=price, leaves_qty=c.qty)]
         out += self._engine_reports(res, t)
         ours = self._ours[iid]
@@ -511,6 +520,7 @@ class L3ReplayVenue:
             return [self._report(t, c.order_id, ReportKind.REJECTED, reason=res.reason)]
         ours = self._ours[iid]
         ours.leaves = res.leaves_qty
+        self._touched.add(iid)
         out = [
             self._report(
                 t, c.order_id, ReportKind.CANCELLED, qty=res.cancelled_qty, leaves_qty=res.leaves_qty,
@@ -527,6 +537,7 @@ class L3ReplayVenue:
         if reason is not None:
             return [self._report(t, m.order_id, ReportKind.REJECTED, reason=reason)]
         ours = self._ours[iid]
+        self._touched.add(iid)
         try:
             res = self._engine.modify(iid, price=m.price, qty=m.qty, ts=t)
         except BookError as err:
