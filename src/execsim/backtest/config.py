@@ -5,7 +5,7 @@ Example (``examples/synthetic_quoter.yaml``)::
     name: quoter
     seed: 7
     data: {kind: synthetic, n_events: 200000, minutes: 10}
-    venues: [{name: LIT, kind: replay, queue_model: {model: risk_averse}}]
+    venues: [{name: LIT, kind: replay, queue_model: {model: prob_power, n: 2}}]
     latency:
       market_data: {model: data}
       order_entry: {model: constant, latency_ns: 200000}
@@ -23,8 +23,10 @@ from pydantic import ConfigDict, Field
 
 from execsim.backtest.sources import DataSource, SyntheticSource
 from execsim.core.config import FrozenConfig
+from execsim.impact.config import ImpactConfig
 from execsim.venues.fees import FeeConfig
 from execsim.venues.latency import LatencyConfig
+from execsim.venues.queue_models import QueueModelConfig
 
 __all__ = ["LatencyPaths", "RunConfig", "StrategyConfig", "VenueConfig"]
 
@@ -43,12 +45,21 @@ class StrategyConfig(FrozenConfig):
 
 
 class VenueConfig(FrozenConfig):
-    """One venue of the session."""
+    """One venue of the session.
+
+    ``replay`` replays the run's data: order by order (our orders join the real FIFO queues)
+    when the data is L3, by price level with a queue-position model when it is L2. ``mock`` is a
+    fixed two-sided book for tests.
+    """
 
     name: str = "LIT"
     kind: Literal["replay", "mock"] = "replay"
-    queue_model: dict[str, Any] = Field(
-        default_factory=dict, description="L2 replay only: the queue-position model and its parameters"
+    queue_model: QueueModelConfig = Field(
+        default_factory=QueueModelConfig, description="L2 replay only: the queue-position model"
+    )
+    depletion: Literal["until_update", "none"] = Field(
+        default="until_update",
+        description="L2 replay only: what we take stays gone until the tape next updates the level, or never",
     )
     fees: FeeConfig = Field(default_factory=FeeConfig)
 
@@ -76,6 +87,7 @@ class RunConfig(FrozenConfig):
     )
     venues: list[VenueConfig] = Field(default_factory=lambda: [VenueConfig()], min_length=1)
     latency: LatencyPaths = Field(default_factory=LatencyPaths)
+    impact: ImpactConfig = Field(default_factory=ImpactConfig)
     strategy: StrategyConfig
     start_ns: int | None = None
     end_ns: int | None = None

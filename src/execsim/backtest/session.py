@@ -39,6 +39,7 @@ from execsim.book.l3 import L3Book
 from execsim.core.errors import ConfigError, ExecsimError
 from execsim.data.schema import K_ADD, K_DELETE, K_EXECUTE
 from execsim.execution.strategy import BookView, OrderInfo, ParentInfo, Strategy
+from execsim.impact.base import ImpactState
 from execsim.kernel import Kernel
 from execsim.model.enums import OrderType, Side, TimeInForce
 from execsim.model.instrument import Instrument
@@ -54,6 +55,7 @@ from execsim.venues.base import (
     VenueCommand,
 )
 from execsim.venues.fees import FeeModel, NoFees
+from execsim.venues.l2_replay import L2ReplayVenue
 from execsim.venues.latency import (
     ConstantLatency,
     EmpiricalLatency,
@@ -111,6 +113,25 @@ def _is_l3(events: np.ndarray) -> bool:
     return bool(np.isin(kinds, (K_ADD, K_DELETE, K_EXECUTE)).any())
 
 
+class ShiftedBook:
+    """A book view with every price moved by the impact shift in force (see docs/impact.md)."""
+
+    def __init__(self, book: BookView, shift: int) -> None:
+        self._book, self.shift = book, shift
+
+    def best_bid(self) -> tuple[int, int] | None:
+        b = self._book.best_bid()
+        return None if b is None else (b[0] + self.shift, b[1])
+
+    def best_ask(self) -> tuple[int, int] | None:
+        a = self._book.best_ask()
+        return None if a is None else (a[0] + self.shift, a[1])
+
+    def top(self, n_levels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        bp, bq, ap, aq = self._book.top(n_levels)
+        return np.where(bq > 0, bp + self.shift, 0), bq, np.where(aq > 0, ap + self.shift, 0), aq
+
+
 class _Context:
     """What the strategy sees (the StrategyContext protocol), forwarding to the session."""
 
@@ -134,7 +155,10 @@ class _Context:
         return self._s.strategy_rng
 
     def book(self, venue: str | None = None) -> BookView:
-        return self._s.view.book
+        s = self._s
+        if s._price_shift is None:
+            return s.view.book
+        return ShiftedBook(s.view.book, s.shift_at(s.kernel.now))
 
     def submit(
         self,
@@ -245,6 +269,12 @@ class Session:
         self.lookahead = _min_delay(self.entry_latency) + _min_delay(self.response_latency)
         self.strategy_rng = np.random.default_rng(_seed(config.seed, "strategy"))
         self.strategy = strategy or load_strategy(config.strategy.class_path, config.strategy.params)
+        self.impact: ImpactState = config.impact.build().start(
+            tick_size_price=float(self.instrument.tick_size),
+            rng=np.random.default_rng(_seed(config.seed, "impact")),
+        )
+        self._shift_t = self.start_ns
+        self._price_shift = None if config.impact.model == "none" else self.shift_at
         self.fees: dict[str, FeeModel] = {vc.name: vc.fees.build() for vc in config.venues}
         vlist = venues if venues is not None else [self._build_venue(vc) for vc in config.venues]
         self.venues: dict[str, Venue] = {v.name: v for v in vlist}
@@ -266,27 +296,35 @@ class Session:
         self._done = False
         self.end_ns: int | None = config.end_ns
 
+    # -- impact -------------------------------------------------------------------------------
+    def shift_at(self, t: int) -> int:
+        """The impact price shift (ticks) at time t, on a clock that never goes backwards.
+
+        Venues, the strategy's view and fills query one shared impact state. A query (or a fill)
+        earlier than the latest query is evaluated at the latest query's time: in a single-venue
+        session that only happens to a lazily advanced venue catching up with no order of ours
+        resting; with several venues the difference is bounded by the session's lookahead.
+        """
+        self._shift_t = max(self._shift_t, int(t))
+        return self.impact.shift_ticks(self._shift_t)
+
     # -- construction -----------------------------------------------------------------------
     def _build_venue(self, vc: VenueConfig) -> Venue:
         if vc.kind == "mock":
             return MockVenue(name=vc.name, instrument=self.instrument)
-        seed = _seed(self.config.seed, "venues")
         if self.l3:
             try:
                 from execsim.venues.l3_replay import L3ReplayVenue
             except ImportError as err:  # pragma: no cover - until the L3 replay venue lands
                 raise ConfigError(f"L3 replay venues are not available: {err}") from None
             return L3ReplayVenue(name=vc.name, instrument=self.instrument, batches=self.source.open())
-        try:
-            l2_replay = importlib.import_module("execsim.venues.l2_replay")
-        except ImportError as err:  # pragma: no cover - until the L2 replay venue lands
-            raise ConfigError(f"L2 replay venues are not available: {err}") from None
-        return l2_replay.venue_from_config(
+        return L2ReplayVenue(
+            self.source.open(),
+            self.instrument,
             name=vc.name,
-            instrument=self.instrument,
-            batches=self.source.open(),
             queue_model=vc.queue_model,
-            seed=seed,
+            depletion=vc.depletion,
+            price_shift=self._price_shift,
         )
 
     # -- strategy actions ---------------------------------------------------------------------
@@ -408,6 +446,9 @@ class Session:
                 open_.discard(r.order_id)
             fee = 0.0
             if r.kind is ReportKind.FILL:
+                side = self.ledger.get(r.order_id).side
+                self._shift_t = max(self._shift_t, r.ts_ns)
+                self.impact.on_fill(self._shift_t, side.code, r.qty, r.price)
                 fee = float(
                     fee_model.fee(
                         self.instrument,
@@ -527,6 +568,10 @@ class Session:
                 "response": repr(self.response_latency),
             },
             "fees": {n: repr(f) for n, f in self.fees.items()},
+            "impact": self.config.impact.model,
+            "queue_models": {
+                vc.name: vc.queue_model.model for vc in self.config.venues if vc.kind == "replay"
+            },
             "events_replayed": self.view.events_applied,
         }
         return RunResult.from_session(
