@@ -129,8 +129,8 @@ def main() -> int:
         bias = f"{np.mean(err):+.2f}" if len(err) else "n/a"
         qty_err = np.mean([outs[i].filled - truth[i].filled for i in ok])
         return (
-            f"| {name} | {p_any:.1%} | {p_full:.1%} | {agree:.1%} | {exact} | {med_abs} | {mean_abs} | {bias} "
-            f"| {qty_err:+.1f} |"
+            f"| {name} | {p_any:.1%} | {p_full:.1%} | {agree:.1%} | {exact} | {med_abs} | {mean_abs} "
+            f"| {bias} | {qty_err:+.1f} |"
         )
 
     lines = [

@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_queue_model_fidelity_script_runs_on_a_few_placements(lobster_goog: tuple[Path, Path]) -> None:
     out = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "fidelity_queue_models.py"), "--placements", "4", "--no-write"],
+        [sys.executable, str(REPO / "scripts/fidelity_queue_models.py"), "--placements", "4", "--no-write"],
         capture_output=True,
         text=True,
         timeout=600,
