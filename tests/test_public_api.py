@@ -55,6 +55,7 @@ def test_every_exported_name_exists_in_every_package() -> None:
         "execsim.impact",
         "execsim.execution",
         "execsim.backtest",
+        "execsim.tca",
     ]:
         mod = importlib.import_module(pkg)
         missing = [n for n in mod.__all__ if not hasattr(mod, n)]
