@@ -67,3 +67,25 @@ def test_every_queue_model_runs_a_quoting_session_deterministically(model: str) 
     assert a.fills.to_pylist() == b.fills.to_pylist()
     assert a.fills.num_rows > 0
     assert {f["liquidity"] for f in a.fills.to_pylist()} == {"maker"}
+
+
+def test_a_parents_arrival_quote_includes_the_impact_shift() -> None:
+    from execsim.execution.strategy import Strategy, StrategyContext
+    from execsim.model import Side
+
+    class TwoParents(Strategy):
+        def on_start(self, ctx: StrategyContext) -> None:
+            ctx.set_timer(ctx.now + 10**9, 1)
+            ctx.set_timer(ctx.now + 60 * 10**9, 2)
+
+        def on_timer(self, ctx: StrategyContext, payload: object) -> None:
+            p = ctx.new_parent(Side.BUY, 100)
+            self.seen = ctx.book().best_ask()
+            ask = self.seen[0] if self.seen else 0
+            ctx.submit(Side.BUY, 100, ask + 10, parent_id=p.parent_id)
+
+    impact = {"model": "almgren_chriss", "params": {"permanent": 0.05, "temporary": 0.0, "tick_size": 0.01}}
+    s = TwoParents()
+    res = run_session(_cfg(impact=impact), strategy=s)
+    second = res.parents.to_pylist()[1]
+    assert second["arrival_ask"] == s.seen[0]  # the shifted book the strategy saw, not the raw tape

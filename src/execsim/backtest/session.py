@@ -383,7 +383,8 @@ class Session:
         if qty <= 0:
             raise ExecsimError(f"a parent order needs a positive quantity, got {qty}")
         self.view.advance_to(self.kernel.now)
-        bid, ask = self.view.book.best_bid(), self.view.book.best_ask()
+        book = self.ctx.book()  # as the strategy sees it, impact shift included
+        bid, ask = book.best_bid(), book.best_ask()
         info = ParentInfo(
             parent_id=len(self.ledger.parents) + 1,
             side=side,
