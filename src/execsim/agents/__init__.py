@@ -1,0 +1,34 @@
+"""Background agent populations: a reactive synthetic market (the embedded default market).
+
+:class:`AgentMarketVenue` is a venue whose book is made by compiled background traders (noise,
+market makers, momentum, value) and shared with our orders, so our trading moves the market;
+:func:`run_market` produces the market's canonical event stream without us;
+:mod:`execsim.agents.stylized_facts` measures how much it resembles a real market.
+"""
+
+from execsim.agents.config import (
+    ActivityConfig,
+    AgentMarketConfig,
+    FundamentalConfig,
+    MarketMakerConfig,
+    MomentumTraderConfig,
+    NoiseTraderConfig,
+    ValueTraderConfig,
+)
+from execsim.agents.market import AGENT_ID_BASE, AgentMarketVenue, run_market
+from execsim.agents.stylized_facts import StylizedFacts, stylized_facts
+
+__all__ = [
+    "AGENT_ID_BASE",
+    "ActivityConfig",
+    "AgentMarketConfig",
+    "AgentMarketVenue",
+    "FundamentalConfig",
+    "MarketMakerConfig",
+    "MomentumTraderConfig",
+    "NoiseTraderConfig",
+    "StylizedFacts",
+    "ValueTraderConfig",
+    "run_market",
+    "stylized_facts",
+]

@@ -1,0 +1,261 @@
+"""Configuration of the agent-based market: one frozen sub-config per population.
+
+Every number has a documented default. The defaults are calibrated so that the market resembles
+the LOBSTER GOOG day of 2012-06-21 (NASDAQ, $0.01 tick, price about $570): the order-size tables
+and the placement shares come straight from that day (:mod:`execsim.agents.calibration`
+measures them), the rates and the remaining shape parameters were tuned by simulation until the
+stylised facts matched (``scripts/fidelity_abm.py`` writes the comparison to
+``docs/fidelity-abm.md``). Rates are "at activity 1": a slow random activity factor (mean 1)
+multiplies them all, which is what produces volatility clustering.
+
+Units: prices and distances in ticks, sizes in lots, rates per second of market time.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Self
+
+from pydantic import Field, model_validator
+
+from execsim.core.config import FrozenConfig
+from execsim.data.synthetic import SYNTHETIC_START_NS
+from execsim.model.instrument import Instrument
+
+__all__ = [
+    "ActivityConfig",
+    "AgentMarketConfig",
+    "FundamentalConfig",
+    "MarketMakerConfig",
+    "MomentumTraderConfig",
+    "NoiseTraderConfig",
+    "ValueTraderConfig",
+]
+
+# Limit-order sizes of the GOOG day (ADD messages): round lots of 100 are half of all orders,
+# the rest mostly odd lots around 10 shares (calibration.size_table on the LOBSTER file).
+_GOOG_LIMIT_SIZES = (1, 3, 5, 8, 9, 10, 11, 12, 13, 15, 20, 50, 100, 200, 300, 500)
+_GOOG_LIMIT_WEIGHTS = (
+    0.040, 0.023, 0.040, 0.048, 0.064, 0.111, 0.058, 0.037,
+    0.021, 0.030, 0.010, 0.008, 0.488, 0.018, 0.002, 0.002,
+)  # fmt: skip
+# Market-order sizes (executions grouped by time and aggressor side): a third are round lots.
+_GOOG_MARKET_SIZES = (1, 2, 5, 10, 20, 30, 50, 80, 100, 150, 200, 300, 400, 500, 1000)
+_GOOG_MARKET_WEIGHTS = (
+    0.080, 0.050, 0.070, 0.090, 0.070, 0.040, 0.050, 0.050,
+    0.320, 0.030, 0.060, 0.030, 0.015, 0.015, 0.010,
+)  # fmt: skip
+
+
+def _check_table(sizes: tuple[int, ...], weights: tuple[float, ...], what: str) -> None:
+    if len(sizes) == 0 or len(sizes) != len(weights):
+        raise ValueError(f"{what}: sizes and weights must be non-empty and of equal length")
+    if any(s <= 0 for s in sizes):
+        raise ValueError(f"{what}: sizes must be > 0, got {sizes}")
+    if any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise ValueError(f"{what}: weights must be >= 0 with a positive sum, got {weights}")
+
+
+class NoiseTraderConfig(FrozenConfig):
+    """Zero-intelligence traders: Poisson limit orders around the touch, cancellations, market orders.
+
+    A limit order joins a random side. It improves the touch (``p_inside``: by a geometric
+    number of ticks of mean ``inside_mean_ticks``, at most ``inside_max_frac`` of the spread),
+    joins the best price (``p_at_best``), or rests behind it: a share ``p_far`` of those
+    uniformly within ``far_max_ticks`` (the deep book), the others at a geometric distance of
+    mean ``behind_mean_ticks`` (at most ``behind_max_ticks``).
+    Orders are *fleeting* (cancelled at rate ``fleeting_cancel_rate``) or *patient* (rate
+    ``patient_cancel_rate``): a share ``fleeting_share_inside`` of the orders placed inside the
+    spread and ``fleeting_share`` of the others are fleeting, as on the GOOG day, where half
+    the orders improving the touch lived less than 0.2 s and the median order about 2 s.
+    Market orders take a random side.
+    """
+
+    limit_rate: float = Field(default=3.05, ge=0, description="limit orders per second")
+    market_rate: float = Field(default=0.17, ge=0, description="market orders per second")
+    fleeting_cancel_rate: float = Field(default=2.0, ge=0, description="per fleeting order per second")
+    patient_cancel_rate: float = Field(default=0.05, ge=0, description="per patient order per second")
+    fleeting_share_inside: float = Field(default=0.7, ge=0, le=1)
+    fleeting_share: float = Field(default=0.4, ge=0, le=1)
+    max_orders: int = Field(default=4096, ge=1, le=32_768, description="most noise orders resting at once")
+    p_inside: float = Field(default=0.18, ge=0, le=1)
+    p_at_best: float = Field(default=0.16, ge=0, le=1)
+    inside_mean_ticks: float = Field(default=6.0, ge=1)
+    inside_max_frac: float = Field(default=0.5, gt=0, le=1)
+    behind_mean_ticks: float = Field(default=8.0, ge=1)
+    p_far: float = Field(default=0.3, ge=0, le=1)
+    far_max_ticks: int = Field(default=60, ge=1)
+    behind_max_ticks: int = Field(default=200, ge=1)
+    empty_side_ticks: int = Field(
+        default=15, ge=1, description="distance from the reference price when a side is empty"
+    )
+    limit_sizes: tuple[int, ...] = _GOOG_LIMIT_SIZES
+    limit_size_weights: tuple[float, ...] = _GOOG_LIMIT_WEIGHTS
+    market_sizes: tuple[int, ...] = _GOOG_MARKET_SIZES
+    market_size_weights: tuple[float, ...] = _GOOG_MARKET_WEIGHTS
+
+    @model_validator(mode="after")
+    def _tables(self) -> Self:
+        if self.p_inside + self.p_at_best > 1:
+            raise ValueError(f"p_inside + p_at_best must be <= 1, got {self.p_inside + self.p_at_best}")
+        _check_table(self.limit_sizes, self.limit_size_weights, "limit_sizes")
+        _check_table(self.market_sizes, self.market_size_weights, "market_sizes")
+        return self
+
+
+class MarketMakerConfig(FrozenConfig):
+    """Market makers quoting both sides around the mid with an inventory skew.
+
+    Maker ``m`` quotes ``quote_size`` lots at ``ref − h_m − skew`` and ``ref + h_m − skew``,
+    where ``ref`` is the mid of the book without the makers' quotes (blended with the
+    fundamental value by ``fundamental_weight``), ``h_m`` is spread evenly over
+    ``[half_spread_min, half_spread_max]`` across makers and ``skew = inventory ×
+    skew_ticks_per_lot``. It requotes ``latency`` after any change of the touch or a fill of
+    its quotes (latencies spread evenly over ``[latency_min_us, latency_max_us]``), moving a
+    quote only when it is ``requote_ticks`` or more away from where it should be or has been
+    partly filled. At ``max_inventory`` it stops quoting the side that would add to it.
+    """
+
+    count: int = Field(default=2, ge=0, le=1024)
+    half_spread_min: float = Field(default=10.0, ge=0.5)
+    half_spread_max: float = Field(default=16.0, ge=0.5)
+    quote_size: int = Field(default=100, ge=1)
+    skew_ticks_per_lot: float = Field(default=0.02, ge=0)
+    max_inventory: int = Field(default=1000, ge=1)
+    latency_min_us: int = Field(default=500, ge=0)
+    latency_max_us: int = Field(default=20_000, ge=0)
+    requote_ticks: int = Field(default=3, ge=1)
+    fundamental_weight: float = Field(
+        default=0.0, ge=0, le=1, description="weight of the fundamental value in the reference price"
+    )
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Self:
+        if self.half_spread_max < self.half_spread_min:
+            raise ValueError("half_spread_max must be >= half_spread_min")
+        if self.latency_max_us < self.latency_min_us:
+            raise ValueError("latency_max_us must be >= latency_min_us")
+        return self
+
+
+class MomentumTraderConfig(FrozenConfig):
+    """Trend followers: on waking, buy (sell) when the fast mid average is above (below) the slow one.
+
+    The signal is ``EMA_fast(mid) − EMA_slow(mid)`` in ticks (time constants ``fast_s`` and
+    ``slow_s``, updated every clock step). Beyond ``threshold_ticks`` the trader sends a market
+    order of ``order_size × signal / threshold`` lots, at most ``max_size``.
+    """
+
+    count: int = Field(default=20, ge=0, le=8192)
+    wake_rate: float = Field(default=0.005, ge=0, description="wake-ups per trader per second")
+    fast_s: float = Field(default=30.0, gt=0)
+    slow_s: float = Field(default=300.0, gt=0)
+    threshold_ticks: float = Field(default=10.0, gt=0)
+    order_size: int = Field(default=100, ge=1)
+    max_size: int = Field(default=500, ge=1)
+
+
+class ValueTraderConfig(FrozenConfig):
+    """Fundamental (value) traders: trade toward their noisy view of the fundamental value.
+
+    On waking, a trader sees ``V + noise_ticks × N(0, 1)``; when that is more than
+    ``threshold_ticks`` away from the mid it sends a market order toward it of
+    ``size_per_tick`` lots per tick of excess gap, at least ``min_size`` and at most ``max_size``.
+    """
+
+    count: int = Field(default=20, ge=0, le=8192)
+    wake_rate: float = Field(default=0.005, ge=0)
+    noise_ticks: float = Field(default=10.0, ge=0)
+    threshold_ticks: float = Field(default=20.0, ge=0)
+    size_per_tick: float = Field(default=5.0, ge=0)
+    min_size: int = Field(default=50, ge=1)
+    max_size: int = Field(default=500, ge=1)
+
+
+class FundamentalConfig(FrozenConfig):
+    """The fundamental value: a random walk (or an Ornstein–Uhlenbeck process) in ticks.
+
+    Each clock step adds ``volatility_ticks × sqrt(activity × dt) × N(0, 1)``; with
+    ``mean_reversion_s > 0`` it also pulls toward the start price with that time constant.
+    """
+
+    volatility_ticks: float = Field(default=3.0, ge=0, description="ticks per sqrt(second)")
+    mean_reversion_s: float = Field(default=0.0, ge=0, description="0: random walk")
+
+
+class ActivityConfig(FrozenConfig):
+    """The market's activity: ``A = exp(a − vol²/2)``, ``a`` an OU process (std ``vol``).
+
+    It multiplies every population's rate and the fundamental's variance, so busy and quiet
+    spells alternate on the ``timescale_s`` scale (volatility clustering).
+    """
+
+    vol: float = Field(default=0.5, ge=0, le=3)
+    timescale_s: float = Field(default=900.0, gt=0)
+
+
+class AgentMarketConfig(FrozenConfig):
+    """The agent-based market: instrument grid, start, clock and the agent populations.
+
+    Parameters
+    ----------
+    symbol, tick_size, lot_size
+        The instrument (the venue name comes from the venue).
+    start_price
+        Decimal start price, on the tick grid.
+    start_ns
+        Market time at which the venue opens (after the warm-up).
+    warmup_s
+        Seconds the market runs before ``start_ns`` to reach its steady state; their events are
+        not recorded: the stream starts with a snapshot of the book at ``start_ns``.
+    clock_ms
+        Step of the market clock (activity, fundamental value and the momentum averages move
+        at each step).
+    initial_orders
+        Noise orders per side placed before the warm-up.
+    """
+
+    symbol: str = "SYN"
+    tick_size: str = "0.01"
+    lot_size: str = "1"
+    start_price: str = "570.00"
+    start_ns: int = SYNTHETIC_START_NS
+    warmup_s: float = Field(default=600.0, ge=0)
+    clock_ms: int = Field(default=1000, ge=1)
+    initial_orders: int = Field(default=40, ge=1)
+    noise: NoiseTraderConfig = NoiseTraderConfig()
+    market_makers: MarketMakerConfig = MarketMakerConfig()
+    momentum: MomentumTraderConfig = MomentumTraderConfig()
+    value: ValueTraderConfig = ValueTraderConfig()
+    fundamental: FundamentalConfig = FundamentalConfig()
+    activity: ActivityConfig = ActivityConfig()
+
+    @model_validator(mode="after")
+    def _grid(self) -> Self:
+        try:
+            tick = Decimal(self.tick_size)
+            px = Decimal(self.start_price)
+            Decimal(self.lot_size)
+        except InvalidOperation:
+            raise ValueError(
+                f"tick_size, lot_size and start_price must be decimal strings, got "
+                f"{self.tick_size!r}, {self.lot_size!r}, {self.start_price!r}"
+            ) from None
+        if tick <= 0 or px <= 0:
+            raise ValueError(
+                f"tick_size and start_price must be > 0, got {self.tick_size}, {self.start_price}"
+            )
+        if px % tick != 0:
+            raise ValueError(
+                f"start_price {self.start_price} is not a multiple of tick_size {self.tick_size}"
+            )
+        return self
+
+    def instrument(self, venue: str = "ABM") -> Instrument:
+        """The instrument this market trades, on venue ``venue``."""
+        return Instrument(symbol=self.symbol, venue=venue, tick_size=self.tick_size, lot_size=self.lot_size)
+
+    @property
+    def start_ticks(self) -> int:
+        """The start price in ticks."""
+        return int(Decimal(self.start_price) / Decimal(self.tick_size))
