@@ -89,3 +89,29 @@ def test_a_parents_arrival_quote_includes_the_impact_shift() -> None:
     res = run_session(_cfg(impact=impact), strategy=s)
     second = res.parents.to_pylist()[1]
     assert second["arrival_ask"] == s.seen[0]  # the shifted book the strategy saw, not the raw tape
+
+
+def test_market_trades_on_order_by_order_data_include_executions_with_the_aggressor_side(
+    lobster_goog: tuple[Any, Any],
+) -> None:
+    import numpy as np
+
+    from execsim.data.feeds.lobster import LobsterFeed
+    from execsim.data.schema import K_EXECUTE, K_TRADE
+
+    msg, ob = lobster_goog
+    ev = np.concatenate(list(LobsterFeed(msg, ob).batches()))
+    start = int(ev["ts_event"][0])
+    end = start + 5 * 60 * 10**9
+    cfg = _cfg(
+        data={"kind": "lobster", "messages": str(msg), "orderbook": str(ob)},
+        strategy={"class": "execsim.backtest.strategies:SliceTaker", "params": {"total_qty": 1}},
+        end_ns=end,
+    )
+    res = run_session(cfg)
+    window = ev[(ev["ts_event"] <= end) & np.isin(ev["kind"], [K_EXECUTE, K_TRADE])]
+    trades = res.market_trades.to_pylist()
+    assert len(trades) == len(window)
+    first_exec = window[window["kind"] == K_EXECUTE][0]
+    row = next(t for t in trades if t["ts_event"] == first_exec["ts_event"])
+    assert row["side"] == -int(first_exec["side"])

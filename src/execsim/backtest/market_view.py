@@ -16,7 +16,7 @@ import numpy as np
 
 from execsim.book.l2 import L2Book
 from execsim.book.l3 import L3Book
-from execsim.data.schema import K_TRADE
+from execsim.data.schema import K_EXECUTE, K_TRADE
 from execsim.execution.strategy import TradeInfo
 from execsim.model.enums import Side
 from execsim.venues.latency import LatencyModel
@@ -49,7 +49,8 @@ class MarketView:
     Parameters
     ----------
     batches
-        The event stream (a fresh iterator over the same data the venue replays).
+        The event stream (a fresh iterator over the same data the venue replays), or ``None``
+        for a live stream whose events the session pushes as a reactive venue makes them.
     book
         An empty :class:`L2Book` or :class:`L3Book` to maintain.
     md_latency
@@ -57,34 +58,44 @@ class MarketView:
     """
 
     def __init__(
-        self, batches: Iterator[np.ndarray], book: L2Book | L3Book, md_latency: LatencyModel
+        self, batches: Iterator[np.ndarray] | None, book: L2Book | L3Book, md_latency: LatencyModel
     ) -> None:
         self.book = book
-        self._it = batches
+        self._it: Iterator[np.ndarray] = iter(()) if batches is None else batches
+        self.live = batches is None  # events are pushed by the session as a live venue makes them
         self._latency = md_latency
         self._pending: deque[_Batch] = deque()
         self._carry = np.iinfo(np.int64).min  # running max of local_ts across batches
         self._exhausted_source = False
         self._trades: list[np.ndarray] = []
         self.events_applied = 0
+        self.traded_volume = 0
         self.last_local_ts: int | None = None
         self.last_event_ts: int | None = None
 
     # -- reading ahead --------------------------------------------------------------------
+    def push(self, ev: np.ndarray) -> None:
+        """Append events made by a live venue (in time order) to the stream."""
+        if len(ev):
+            self._enqueue(ev)
+
+    def _enqueue(self, ev: np.ndarray) -> None:
+        delays = self._latency.delays(ev["ts_event"], ts_recv_ns=ev["ts_recv"])
+        local = np.maximum.accumulate(np.maximum(ev["ts_event"] + delays, self._carry))
+        self._carry = int(local[-1])
+        trade_idx = np.flatnonzero((ev["kind"] == K_TRADE) | (ev["kind"] == K_EXECUTE))
+        self._pending.append(_Batch(ev, local, trade_idx))
+
     def _load(self) -> bool:
-        """Read one more batch from the source; False when it is exhausted."""
+        """Read one more batch from the source; False when it is exhausted (or, live, empty)."""
         if self._exhausted_source:
             return False
         for ev in self._it:
             if len(ev) == 0:
                 continue
-            delays = self._latency.delays(ev["ts_event"], ts_recv_ns=ev["ts_recv"])
-            local = np.maximum.accumulate(np.maximum(ev["ts_event"] + delays, self._carry))
-            self._carry = int(local[-1])
-            trade_idx = np.flatnonzero(ev["kind"] == K_TRADE)
-            self._pending.append(_Batch(ev, local, trade_idx))
+            self._enqueue(ev)
             return True
-        self._exhausted_source = True
+        self._exhausted_source = not self.live
         return False
 
     def _head(self) -> _Batch | None:
@@ -97,8 +108,8 @@ class MarketView:
 
     @property
     def exhausted(self) -> bool:
-        """True once every event of the stream has been applied."""
-        return self._head() is None
+        """True once every event of the stream has been applied (never, for a live stream)."""
+        return self._head() is None and not self.live
 
     def next_time(self) -> int | None:
         """Local time of the next event not yet applied."""
@@ -119,8 +130,11 @@ class MarketView:
             t["ts_local"] = b.local_ts[idx]
             t["price"] = b.events["price"][idx]
             t["qty"] = b.events["qty"][idx]
-            t["side"] = b.events["side"][idx]
+            # an EXECUTE names the resting side; the aggressor is the other one
+            side = b.events["side"][idx]
+            t["side"] = np.where(b.events["kind"][idx] == K_EXECUTE, -side, side)
             self._trades.append(t)
+            self.traded_volume += int(t["qty"].sum())
         self.events_applied += stop - b.pos
         self.last_local_ts = int(b.local_ts[stop - 1])
         self.last_event_ts = int(b.events["ts_event"][stop - 1])
@@ -159,7 +173,7 @@ class MarketView:
                     ts_recv=int(b.local_ts[j]),
                     price=int(ev["price"]),
                     qty=int(ev["qty"]),
-                    side=Side.from_code(int(ev["side"])),
+                    side=Side.from_code(-int(ev["side"]) if ev["kind"] == K_EXECUTE else int(ev["side"])),
                 )
             self._apply(b, len(b.events))
         raise LookupError("no trade print left in the stream")

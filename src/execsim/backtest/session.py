@@ -214,7 +214,15 @@ class _Context:
         self._s.kernel.schedule(at_ns, self._s.fire_timer, payload, priority=P_TIMER)
 
     def subscribe_trades(self) -> None:
+        if self._s.live_venue is not None:
+            raise ConfigError(
+                "trade-by-trade callbacks are not available on the live agent market yet; "
+                "poll ctx.traded_volume() from a timer or subscribe_book instead"
+            )
         self._s.trades_subscribed = True
+
+    def traded_volume(self) -> int:
+        return self._s.view.traded_volume
 
     def subscribe_book(self, interval_ns: int) -> None:
         if interval_ns <= 0:
@@ -255,10 +263,19 @@ class Session:
         self.config = config
         self.source: OpenedSource = config.data.opened(seed=_seed(config.seed, "data"), base=base_dir)
         self.instrument = self.source.instrument
-        first = next(iter(self.source.open()), None)
+        self.live_venue: Any = None
+        self.end_ns_default: int | None = None
+        if self.source.live:
+            # the reactive agent market: the venue makes the events (our orders change them)
+            self.live_venue = self._build_live_venue(config)
+            first = self.live_venue.drain_events()
+            self.l3 = True
+            self.end_ns_default = int(self.live_venue.now + config.data.minutes * 60e9)  # type: ignore[union-attr]
+        else:
+            first = next(iter(self.source.open()), None)
+            self.l3 = _is_l3(first) if config.book == "auto" and first is not None else config.book == "l3"
         if first is None or len(first) == 0:
             raise ExecsimError(f"the data source has no events: {self.source.description}")
-        self.l3 = _is_l3(first) if config.book == "auto" else config.book == "l3"
         self.start_ns = int(config.start_ns if config.start_ns is not None else first["ts_event"][0])
         self.kernel = Kernel(start_ns=self.start_ns)
         lat_rng = np.random.default_rng(_seed(config.seed, "latency"))
@@ -276,13 +293,19 @@ class Session:
         self._shift_t = self.start_ns
         self._price_shift = None if config.impact.model == "none" else self.shift_at
         self.fees: dict[str, FeeModel] = {vc.name: vc.fees.build() for vc in config.venues}
-        vlist = venues if venues is not None else [self._build_venue(vc) for vc in config.venues]
+        vlist = list(venues) if venues is not None else [self._build_venue(vc) for vc in config.venues]
+        if self.live_venue is not None and self.live_venue not in vlist:
+            raise ConfigError("the agent market needs a venue of kind 'replay' (it becomes the agent market)")
         self.venues: dict[str, Venue] = {v.name: v for v in vlist}
         if len(self.venues) != len(vlist):
             raise ConfigError(f"venue names must be unique, got {[v.name for v in vlist]}")
         for name in self.venues:
             self.fees.setdefault(name, NoFees())
-        self.view = MarketView(self.source.open(), L3Book() if self.l3 else L2Book(), self.md_latency)
+        if self.live_venue is not None:
+            self.view = MarketView(None, L3Book(), self.md_latency)
+            self.view.push(first)
+        else:
+            self.view = MarketView(self.source.open(), L3Book() if self.l3 else L2Book(), self.md_latency)
         self.ledger = Ledger()
         self.ctx = _Context(self)
         self.trades_subscribed = False
@@ -294,7 +317,7 @@ class Session:
         self._next_id = 1
         self._progress = progress
         self._done = False
-        self.end_ns: int | None = config.end_ns
+        self.end_ns: int | None = config.end_ns if config.end_ns is not None else self.end_ns_default
 
     # -- impact -------------------------------------------------------------------------------
     def shift_at(self, t: int) -> int:
@@ -309,7 +332,28 @@ class Session:
         return self.impact.shift_ticks(self._shift_t)
 
     # -- construction -----------------------------------------------------------------------
+    def _build_live_venue(self, config: RunConfig) -> Any:
+        from execsim.agents.market import AgentMarketVenue
+
+        replay = [vc for vc in config.venues if vc.kind == "replay"]
+        if len(replay) != 1:
+            raise ConfigError("the agent market runs as exactly one venue of kind 'replay'")
+        mcfg = config.data.market_config()  # type: ignore[union-attr]
+        return AgentMarketVenue(
+            name=replay[0].name,
+            instrument=self.instrument,
+            config=mcfg,
+            seed=_seed(config.seed, "agents"),
+        )
+
+    def _pump(self) -> None:
+        """Move the live market's new events into the strategy's view."""
+        if self.live_venue is not None:
+            self.view.push(self.live_venue.drain_events())
+
     def _build_venue(self, vc: VenueConfig) -> Venue:
+        if self.live_venue is not None and vc.kind == "replay":
+            return self.live_venue
         if vc.kind == "mock":
             return MockVenue(name=vc.name, instrument=self.instrument)
         if self.l3:
@@ -436,6 +480,7 @@ class Session:
         if isinstance(cmd, SubmitOrder):
             self.arrival_quotes[cmd.order_id] = venue.quote()
         self._on_reports(venue, venue.handle(cmd), command)
+        self._pump()
 
     def _on_reports(self, venue: Venue, reps: list[ExecutionReport], command: str) -> None:
         open_ = self._venue_open[venue.name]
@@ -492,12 +537,15 @@ class Session:
     # -- the loop ---------------------------------------------------------------------------------
     def _advance_active(self, t: int) -> int | None:
         """Advance venues holding our resting orders to t; return the time of the first report, if any."""
-        active = [self.venues[n] for n, ids in self._venue_open.items() if ids]
+        active = [
+            self.venues[n] for n, ids in self._venue_open.items() if ids or self.venues[n] is self.live_venue
+        ]
         if not active:
             return None
         while True:
             lo = min(v.now for v in active)
             if lo >= t:
+                self._pump()
                 return None
             target = t if len(active) == 1 or self.lookahead <= 0 else min(t, lo + self.lookahead)
             stop: int | None = None
@@ -508,6 +556,7 @@ class Session:
                 if reps:
                     self._on_reports(v, reps, "market")
                     stop = reached if stop is None else min(stop, reached)
+            self._pump()
             if stop is not None:
                 return stop
 

@@ -15,7 +15,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -26,6 +26,7 @@ from execsim.data.feeds.base import DEFAULT_BATCH, FeedHandler
 from execsim.model.instrument import Instrument
 
 __all__ = [
+    "AgentSource",
     "BinanceSource",
     "DataSource",
     "LobsterSource",
@@ -58,7 +59,11 @@ def _resolve(path: str, base: Path | None) -> Path:
 
 
 class OpenedSource:
-    """A source ready to stream: its instrument, its data hashes and a batch opener."""
+    """A source ready to stream: its instrument, its data hashes and a batch opener.
+
+    A *live* source (the reactive agent market) has no tape to open: its events come from the
+    venue as the session runs it, because our orders change them.
+    """
 
     def __init__(
         self,
@@ -66,11 +71,14 @@ class OpenedSource:
         opener: Callable[[], Iterator[np.ndarray]],
         hashes: dict[str, str],
         description: str,
+        *,
+        live: bool = False,
     ) -> None:
         self.instrument = instrument
         self._opener = opener
         self.hashes = hashes
         self.description = description
+        self.live = live
 
     def open(self) -> Iterator[np.ndarray]:
         """A fresh iterator over the stream's event batches."""
@@ -228,7 +236,39 @@ class RepositorySource(FrozenConfig):
         )
 
 
+class AgentSource(FrozenConfig):
+    """The reactive agent-based market (:mod:`execsim.agents`): background agents in compiled
+    code that react to the book, our orders included. Its seed is the run's ``agents`` stream."""
+
+    kind: Literal["agents"] = "agents"
+    minutes: float = Field(default=30.0, gt=0, description="market time the session runs")
+    market: dict[str, Any] = Field(
+        default_factory=dict, description="AgentMarketConfig parameters (defaults resemble the GOOG day)"
+    )
+
+    def market_config(self) -> Any:
+        """The validated :class:`~execsim.agents.AgentMarketConfig`."""
+        from execsim.agents.config import AgentMarketConfig
+
+        return AgentMarketConfig.from_dict(self.market, source="data.market")
+
+    def opened(self, *, seed: np.random.SeedSequence, base: Path | None = None) -> OpenedSource:
+        """Describe the live source (the venue produces the events)."""
+        cfg = self.market_config()
+
+        def opener() -> Iterator[np.ndarray]:
+            raise ConfigError("the agent market is live: its events come from its venue, not a tape")
+
+        return OpenedSource(
+            cfg.instrument(),
+            opener,
+            {"agents": cfg.config_id},
+            f"agent-based market ({self.minutes:g} min)",
+            live=True,
+        )
+
+
 DataSource = Annotated[
-    SyntheticSource | LobsterSource | BinanceSource | ParquetSource | RepositorySource,
+    SyntheticSource | LobsterSource | BinanceSource | ParquetSource | RepositorySource | AgentSource,
     Field(discriminator="kind"),
 ]

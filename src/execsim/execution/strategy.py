@@ -210,6 +210,10 @@ class StrategyContext(Protocol):
         """Call ``on_book`` every ``interval_ns`` of market time from now on."""
         ...
 
+    def traded_volume(self) -> int:
+        """Market volume (lots) printed in trades the strategy has seen since the start."""
+        ...
+
     def log(self, message: str) -> None:
         """Record a message in the run's strategy log (with the current time)."""
         ...

@@ -1,0 +1,73 @@
+"""Sessions on the live, reactive agent market: our orders change the market itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from execsim.backtest import RunConfig, run_session
+from execsim.core.errors import ConfigError
+from execsim.execution.strategy import Strategy, StrategyContext
+
+
+def _cfg(**over: Any) -> RunConfig:
+    base: dict[str, Any] = {
+        "data": {"kind": "agents", "minutes": 2},
+        "venues": [{"kind": "replay"}],
+        "strategy": {
+            "class": "execsim.backtest.strategies:SliceTaker",
+            "params": {"total_qty": 1500, "slices": 5, "interval_ms": 15_000, "max_cross_ticks": 50},
+        },
+    }
+    base.update(over)
+    return RunConfig.from_dict(base)
+
+
+def _mid(row: dict[str, int]) -> float:
+    return (row["bid_px"] + row["ask_px"]) / 2
+
+
+def test_a_large_buy_moves_the_agent_market_up_against_its_counterfactual() -> None:
+    res = run_session(_cfg(counterfactual=True))
+    assert res.manifest["session"]["venues"] == {"LIT": "AgentMarketVenue"}
+    assert sum(f["qty"] for f in res.fills.to_pylist()) >= 500
+    actual, cf = res.market.to_pylist(), res.counterfactual_market.to_pylist()
+    assert actual[0] == cf[0]  # same seed: the same market until we trade
+    assert _mid(actual[-1]) > _mid(cf[-1])  # endogenous impact: the agents reacted to our buying
+    assert res.market_trades.num_rows > 0
+    assert res.manifest["end_ns"] - res.manifest["start_ns"] == 2 * 60 * 10**9
+
+
+def test_agent_sessions_are_deterministic() -> None:
+    a, b = run_session(_cfg()), run_session(_cfg())
+    assert a.fills.to_pylist() == b.fills.to_pylist()
+    assert a.market.to_pylist() == b.market.to_pylist()
+    c = run_session(_cfg(seed=1))
+    assert c.market.to_pylist() != a.market.to_pylist()
+
+
+def test_trade_callbacks_are_refused_on_the_live_market_with_a_reason() -> None:
+    class Trades(Strategy):
+        def on_start(self, ctx: StrategyContext) -> None:
+            ctx.subscribe_trades()
+
+    with pytest.raises(ConfigError, match="not available on the live agent market"):
+        run_session(_cfg(), strategy=Trades())
+
+
+def test_traded_volume_counts_the_prints_the_strategy_has_seen() -> None:
+    class Poll(Strategy):
+        def __init__(self) -> None:
+            self.seen: list[int] = []
+
+        def on_start(self, ctx: StrategyContext) -> None:
+            ctx.subscribe_book(10 * 10**9)
+
+        def on_book(self, ctx: StrategyContext) -> None:
+            self.seen.append(ctx.traded_volume())
+
+    s = Poll()
+    res = run_session(_cfg(), strategy=s)
+    assert s.seen == sorted(s.seen)
+    assert 0 < s.seen[-1] <= sum(t["qty"] for t in res.market_trades.to_pylist())
