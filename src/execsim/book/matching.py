@@ -111,6 +111,8 @@ _BUF = 64
 
 
 def _int(name: str, value: object) -> int:
+    if type(value) is int:  # the common case, first
+        return value
     # bool is an int subclass but never a valid quantity, price or id
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise BookError(f"{name} must be an integer (got {value!r} of type {type(value).__name__})")
@@ -118,6 +120,8 @@ def _int(name: str, value: object) -> int:
 
 
 def _enum(cls: type, name: str, value: object) -> object:
+    if type(value) is cls:
+        return value
     try:
         return cls(value)
     except ValueError:
@@ -162,28 +166,40 @@ class MatchingEngine:
     # ------------------------------------------------------------------ helpers
     def _make_room(self) -> None:
         b = self._book
+        M = b._M.tolist()
+        # the common case, checked in Python: a free order slot, hash room, a free level slot
+        if (
+            (M[_k.M_OFREE] >= 0 or M[_k.M_OHWM] < b._O.shape[0])
+            and (M[_k.M_HUSED] + 1) * 2 <= b._H.shape[0]
+            and (M[_k.M_LFREE] >= 0 or M[_k.M_LHWM] < b._L.shape[0])
+        ):
+            return
         while (code := _k.room_for(b._O, b._H, b._L, b._M, K_ADD)) != _k.OK:
             b._grow(int(code))
 
     def _result(self, order_id: int, out: tuple[Any, ...]) -> MatchResult:
         status, reason, filled, cancelled, leaves, F, nf, U, nu = out
         self._F, self._U = F, U
-        fills = tuple(
-            Fill(
-                taker_order_id=int(r[_mk.F_TAKER]),
-                maker_order_id=int(r[_mk.F_MAKER]),
-                price=int(r[_mk.F_PRICE]),
-                qty=int(r[_mk.F_QTY]),
-                aggressor_side=_SIDE_OF_CODE[int(r[_mk.F_SIDE])],
-                taker_owner=int(r[_mk.F_TAKER_OWNER]),
-                maker_owner=int(r[_mk.F_MAKER_OWNER]),
-                maker_qty_ahead=int(r[_mk.F_AHEAD_QTY]),
-                maker_orders_ahead=int(r[_mk.F_AHEAD_N]),
-                maker_is_peg=bool(r[_mk.F_MAKER_FLAGS] & _k.FL_PEG),
-                maker_is_iceberg=bool(r[_mk.F_MAKER_FLAGS] & _k.FL_ICEBERG),
-                ts=int(r[_mk.F_TS]),
+        fills = (
+            ()
+            if nf == 0
+            else tuple(
+                Fill(
+                    taker_order_id=int(r[_mk.F_TAKER]),
+                    maker_order_id=int(r[_mk.F_MAKER]),
+                    price=int(r[_mk.F_PRICE]),
+                    qty=int(r[_mk.F_QTY]),
+                    aggressor_side=_SIDE_OF_CODE[int(r[_mk.F_SIDE])],
+                    taker_owner=int(r[_mk.F_TAKER_OWNER]),
+                    maker_owner=int(r[_mk.F_MAKER_OWNER]),
+                    maker_qty_ahead=int(r[_mk.F_AHEAD_QTY]),
+                    maker_orders_ahead=int(r[_mk.F_AHEAD_N]),
+                    maker_is_peg=bool(r[_mk.F_MAKER_FLAGS] & _k.FL_PEG),
+                    maker_is_iceberg=bool(r[_mk.F_MAKER_FLAGS] & _k.FL_ICEBERG),
+                    ts=int(r[_mk.F_TS]),
+                )
+                for r in F[:nf].tolist()
             )
-            for r in F[:nf].tolist()
         )
         updates = tuple(
             OrderUpdate(
@@ -263,9 +279,9 @@ class MatchingEngine:
         q = _int("qty", qty)
         own = _int("owner", owner)
         t = _int("ts", ts)
-        sd = Side(str(_enum(Side, "side", side)))
-        ot = OrderType(str(_enum(OrderType, "order_type", order_type)))
-        tf = TimeInForce(str(_enum(TimeInForce, "tif", tif)))
+        sd: Side = _enum(Side, "side", side)  # type: ignore[assignment]
+        ot: OrderType = _enum(OrderType, "order_type", order_type)  # type: ignore[assignment]
+        tf: TimeInForce = _enum(TimeInForce, "tif", tif)  # type: ignore[assignment]
         if not isinstance(post_only, bool | np.bool_):
             raise BookError(f"post_only must be a bool (got {post_only!r})")
         px = None if price is None else _int("price", price)
