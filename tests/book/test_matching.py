@@ -9,7 +9,7 @@ from execsim.book.l3 import L3Book
 from execsim.book.matching import MatchingEngine
 from execsim.book.orders import MatchResult
 from execsim.core.errors import BookError
-from execsim.data.schema import K_ADD, K_DELETE, K_SET_LEVEL, empty_events
+from execsim.data.schema import K_ADD, K_DELETE, K_EXECUTE, K_SET_LEVEL, empty_events
 from execsim.model.enums import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
 
 BUY, SELL = Side.BUY, Side.SELL
@@ -534,3 +534,29 @@ def test_m45_many_fills_grow_the_result_buffers() -> None:
     assert [f.price for f in r.fills] == list(range(1000, 1000 + n))
     assert r.status is OrderStatus.FILLED
     assert np.all(np.array([u.status for u in r.updates[:-1]]) == OrderStatus.FILLED)
+
+
+def test_m46_market_data_execution_of_an_iceberg_refreshes_it() -> None:
+    e = MatchingEngine()
+    lim(e, 1, SELL, 10, 101, display_qty=4)
+    lim(e, 2, SELL, 3, 101)
+    ev = empty_events(1)
+    ev[0] = (0, 0, 0, K_EXECUTE, -1, 101, 4, 1, 0)  # the feed executes our displayed part
+    e.book.apply(ev)
+    assert queue(e, SELL, 101) == ((2, 3), (1, 4))
+    o = e.book.order(1)
+    assert o is not None
+    assert (o.qty, o.hidden_qty, o.qty_ahead) == (4, 2, 3)
+
+
+def test_m47_order_view_of_a_peg_shows_the_mid_and_its_peg_queue_place() -> None:
+    e = two_sided()
+    e.submit(order_id=5, side=SELL, qty=3, order_type=PEG)
+    e.submit(order_id=6, side=SELL, qty=4, order_type=PEG)
+    o = e.book.order(6)
+    assert o is not None
+    assert (o.price, o.qty, o.qty_ahead, o.orders_ahead) == (102, 4, 3, 1)
+    e.cancel(2)  # no ask: no mid
+    o = e.book.order(6)
+    assert o is not None
+    assert o.price == 0
