@@ -19,6 +19,7 @@ from execsim.backtest import RunConfig, RunResult, run_session
 from execsim.core.errors import ConfigError
 from execsim.data.synthetic import default_instrument
 from execsim.execution.algos import (
+    Action,
     AlgoState,
     ExecutionAlgo,
     ImplementationShortfallAlgo,
@@ -576,3 +577,30 @@ def test_policy_observations_match_the_book_and_tape_the_strategy_saw() -> None:
         assert obs.schedule_gap == pytest.approx(-(1 - obs.time_left))
         assert obs.volatility_ticks >= 0
     assert seen[-1].volatility_ticks > 0  # the mid was looked at every re-quote (250 ms), and moved
+
+
+def test_policy_re_deciding_replaces_working_children_without_over_submitting() -> None:
+    # every decision wants the whole remainder resting, at a price that differs from the last
+    # one: the old children must be cancelled and confirmed before their lots are sent again
+    def restless(obs: Any) -> Action:
+        step = round((1 - obs.time_left) * 8)
+        return Action(trade_fraction=1.0, limit_offset_ticks=2 + step % 2)
+
+    algo = PolicyAlgo(
+        PolicyAlgo.Config(qty=120, start_offset_s=1, duration_s=8, n_decisions=8, max_child_qty=50),
+        policy=restless,
+    )
+    res = run(algo)
+    check_parent(res, algo, "policy:CallablePolicy")
+    orders = res.orders.to_pylist()
+    assert max(o["qty"] for o in orders) <= 50
+    # each decision after the first cancelled the children resting at the old price
+    cancelled = [
+        e for e in res.order_events.to_pylist() if e["kind"] == "cancelled" and e["command"] == "cancel"
+    ]
+    assert len(cancelled) >= 7
+    # and re-sent the freed quantity at the new price within the same interval
+    sent_per_decision = defaultdict(int)
+    for o in orders:
+        sent_per_decision[(o["ts_submit"] - algo.start_ns) // S] += o["qty"]
+    assert all(v >= 100 for k, v in sent_per_decision.items() if k < 7)
