@@ -54,6 +54,7 @@ def test_every_exported_name_exists_in_every_package() -> None:
         "execsim.venues",
         "execsim.impact",
         "execsim.execution",
+        "execsim.execution.algos",
         "execsim.backtest",
         "execsim.tca",
     ]:
