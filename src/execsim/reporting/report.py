@@ -49,6 +49,7 @@ __all__ = [
     "BestExecutionReport",
     "RunSummary",
     "build_report",
+    "parse_formats",
     "write_report",
 ]
 
@@ -343,7 +344,8 @@ def _title(runs: Sequence[RunSummary]) -> str:
     return f"Best-execution report — {what}" + (f" ({sym})" if sym else "")
 
 
-def _formats(formats: Iterable[str]) -> tuple[str, ...]:
+def parse_formats(formats: Iterable[str]) -> tuple[str, ...]:
+    """Validate output format names (``html``, ``json``, ``terminal``); drop blanks and repeats."""
     fs = tuple(dict.fromkeys(f.strip() for f in formats if f.strip()))
     bad = [f for f in fs if f not in FORMATS]
     if bad or not fs:
@@ -374,7 +376,7 @@ def write_report(
     from execsim.reporting.html import render_html
     from execsim.reporting.terminal import render_terminal
 
-    fs = _formats(formats)
+    fs = parse_formats(formats)
     d = Path(out_dir)
     d.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}
