@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "execsim.cli.binance",
     "execsim.cli.run",
     "execsim.cli.impact",
+    "execsim.cli.report",
 )
 
 
