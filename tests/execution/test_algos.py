@@ -576,7 +576,14 @@ def test_policy_observations_match_the_book_and_tape_the_strategy_saw() -> None:
         assert obs.side == -1
         assert obs.schedule_gap == pytest.approx(-(1 - obs.time_left))
         assert obs.volatility_ticks >= 0
-    assert seen[-1].volatility_ticks > 0  # the mid was looked at every re-quote (250 ms), and moved
+    # the last estimate: the mid at the 19 re-quotes (every 250 ms) before the decision and at it
+    mids = []
+    for t in [times[-1] - k * 250_000_000 for k in range(19, -1, -1)]:
+        book = L2Book()
+        book.apply(ev[np.maximum.accumulate(ev["ts_recv"]) <= t])
+        mids.append((book.best_bid()[0] + book.best_ask()[0]) / 2)  # type: ignore[index]
+    assert seen[-1].volatility_ticks == pytest.approx(float(np.std(np.diff(mids))))
+    assert seen[-1].volatility_ticks > 0
 
 
 def test_policy_re_deciding_replaces_working_children_without_over_submitting() -> None:

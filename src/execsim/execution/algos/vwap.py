@@ -114,7 +114,9 @@ class VwapAlgo(ScheduleAlgo):
         if cfg.volume_curve is not None:
             n = len(cfg.volume_curve)
             return VolumeCurve(
-                fractions=np.asarray(cfg.volume_curve), bucket_ns=max(1, span // n), origin_ns=self.start_ns
+                fractions=np.asarray(cfg.volume_curve),
+                bucket_ns=max(1, -(-span // n)),
+                origin_ns=self.start_ns,
             )
         if cfg.curve_file is not None:
             return VolumeCurve.load(cfg.curve_file)
