@@ -1,5 +1,29 @@
 """Execution: the strategy API, the OMS and execution algorithms."""
 
+from execsim.execution.events import (
+    EVENT_LOG_SCHEMA,
+    CancelRequest,
+    EventLog,
+    KillScope,
+    KillSwitchEvent,
+    ModifyRequest,
+    OmsEvent,
+    OmsEventKind,
+    OrderDenied,
+    OrderEvent,
+    OrderRequest,
+    OrderSubmitted,
+    ParentCreated,
+)
+from execsim.execution.oms import (
+    ORDER_STATE_TABLE,
+    IllegalTransitionError,
+    OrderManager,
+    ParentState,
+    PnL,
+    Position,
+)
+from execsim.execution.risk import Denial, PreTradeCheck, RiskConfig, RiskContext
 from execsim.execution.strategy import (
     BookView,
     FillInfo,
@@ -10,4 +34,35 @@ from execsim.execution.strategy import (
     TradeInfo,
 )
 
-__all__ = ["BookView", "FillInfo", "OrderInfo", "ParentInfo", "Strategy", "StrategyContext", "TradeInfo"]
+__all__ = [
+    "EVENT_LOG_SCHEMA",
+    "ORDER_STATE_TABLE",
+    "BookView",
+    "CancelRequest",
+    "Denial",
+    "EventLog",
+    "FillInfo",
+    "IllegalTransitionError",
+    "KillScope",
+    "KillSwitchEvent",
+    "ModifyRequest",
+    "OmsEvent",
+    "OmsEventKind",
+    "OrderDenied",
+    "OrderEvent",
+    "OrderInfo",
+    "OrderManager",
+    "OrderRequest",
+    "OrderSubmitted",
+    "ParentCreated",
+    "ParentInfo",
+    "ParentState",
+    "PnL",
+    "Position",
+    "PreTradeCheck",
+    "RiskConfig",
+    "RiskContext",
+    "Strategy",
+    "StrategyContext",
+    "TradeInfo",
+]
