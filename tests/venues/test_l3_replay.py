@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +15,12 @@ from execsim.core.errors import TimeOrderError
 from execsim.data.feeds.lobster import LobsterFeed
 from execsim.data.schema import (
     EVENT_DTYPE,
+    F_CROSS,
     F_HIDDEN,
     F_LAST,
     K_ADD,
     K_CANCEL,
+    K_CLEAR,
     K_DELETE,
     K_EXECUTE,
     K_HALT,
@@ -56,9 +60,16 @@ def tape(*rows: tuple[int, ...]) -> np.ndarray:
 BOOK0 = ((0, K_ADD, BID, 100, 10, 1), (0, K_ADD, ASK, 102, 10, 2))
 
 
-def venue(*rows: tuple[int, ...], stp: str = "none") -> L3ReplayVenue:
+def venue(
+    *rows: tuple[int, ...], stp: str = "none", shift: Callable[[int], int] | None = None
+) -> L3ReplayVenue:
     return L3ReplayVenue(
-        name="L3", instrument=INST, batches=[tape(*BOOK0, *rows)], self_trade_prevention=stp, start_ns=0
+        name="L3",
+        instrument=INST,
+        batches=[tape(*BOOK0, *rows)],
+        self_trade_prevention=stp,
+        start_ns=0,
+        price_shift=shift,
     )
 
 
@@ -180,12 +191,94 @@ def test_midpoint_peg_takes_tape_executions_on_its_side_at_the_mid() -> None:
     assert v.stats["fills_midpoint_peg"] == 1
 
 
-def test_hidden_trades_never_fill_our_displayed_orders() -> None:
-    v = venue((20, K_DELETE, BID, 100, 10, 1), (30, K_TRADE, ASK, 100, 50, 0, F_HIDDEN | F_LAST))
+def test_hidden_execution_at_our_price_fills_our_orders_with_nothing_visible_ahead() -> None:
+    v = venue(
+        (20, K_DELETE, BID, 100, 10, 1),  # our order 7 is now at the head of the queue
+        (25, K_ADD, BID, 100, 4, 3),
+        (30, K_TRADE, ASK, 100, 50, 0, F_HIDDEN | F_LAST),  # a seller hit 50 hidden lots at 100
+    )
+    at(v, buy(7, 5, 100, 10))
+    at(v, buy(8, 2, 100, 26))  # behind tape order 3
+    reached, reps = v.advance(100)
+    assert reached == 30
+    # a displayed order at the head has priority over the hidden one: order 7 fills entirely;
+    # order 8 has order 3 (visible) ahead of it and gets nothing
+    assert [(r.order_id, r.price, r.qty, r.leaves_qty, r.queue_ahead) for r in reps] == [(7, 100, 5, 0, 0)]
+    assert reps[0].liquidity is LiquiditySide.MAKER
+    # the print itself does not change the visible book
+    assert v.book.level(BUY, 100).orders == ((3, 4), (-2, 2))  # type: ignore[union-attr]
+    st = v.stats
+    assert (st["hidden_trades"], st["fills_ahead_of_hidden_execution"], st["tape_qty_absorbed_by_us"]) == (
+        1,
+        1,
+        5,
+    )
+    assert v.advance(100) == (100, [])
+
+
+def test_hidden_execution_smaller_than_our_order_fills_it_partly() -> None:
+    v = venue(
+        (20, K_DELETE, BID, 100, 10, 1),
+        (30, K_TRADE, ASK, 100, 3, 0, F_HIDDEN | F_LAST),
+        (40, K_TRADE, ASK, 100, 4, 0, F_HIDDEN | F_LAST),
+    )
+    at(v, buy(7, 5, 100, 10))
+    assert [(r.qty, r.leaves_qty) for r in v.advance(100)[1]] == [(3, 2)]
+    assert [(r.ts_ns, r.qty, r.leaves_qty) for r in v.advance(100)[1]] == [(40, 2, 0)]
+    assert v.order(7) is None
+
+
+def test_hidden_execution_behind_visible_quantity_does_not_fill_us() -> None:
+    v = venue(
+        (30, K_TRADE, ASK, 100, 50, 0, F_HIDDEN | F_LAST),  # tape order 1 is ahead of us
+        (35, K_SET_LEVEL, BID, 100, 13, 0),  # a reveal: order 1 and 3 anonymous lots (ahead of us)
+        (36, K_DELETE, BID, 100, 10, 1),
+        (40, K_TRADE, ASK, 100, 50, 0, F_HIDDEN | F_LAST),  # the anonymous lots are still ahead
+    )
     at(v, buy(7, 5, 100, 10))
     assert v.advance(100) == (100, [])
-    assert v.stats["hidden_trades"] == 1
+    view = v.order(7)
+    assert view is not None
+    assert (view.qty, view.qty_ahead) == (5, 3)
+    assert v.stats["hidden_trades"] == 2
+
+
+def test_hidden_execution_through_our_price_fills_us_fully_at_our_price() -> None:
+    v = venue((30, K_TRADE, ASK, 100, 50, 0, F_HIDDEN | F_LAST))
+    at(v, buy(7, 5, 101, 10))  # improves the bid; the seller then sells lower, to hidden interest
+    reached, reps = v.advance(100)
+    assert reached == 30
+    assert [(r.price, r.qty, r.leaves_qty) for r in reps] == [(101, 5, 0)]
+    assert v.stats["fills_trade_through"] == 1
+    assert v.book.level(BUY, 100).orders == ((1, 10),)  # type: ignore[union-attr]
+
+
+def test_hidden_executions_elsewhere_crosses_and_plain_prints_never_fill_us() -> None:
+    v = venue(
+        (20, K_DELETE, BID, 100, 10, 1),
+        (30, K_TRADE, ASK, 101, 50, 0, F_HIDDEN | F_LAST),  # inside the spread: above our bid
+        (31, K_TRADE, BID, 100, 50, 0, F_HIDDEN | F_LAST),  # a buyer: it never meets our bid
+        (32, K_TRADE, 0, 100, 50, 0, F_HIDDEN | F_LAST),  # aggressor unknown
+        (33, K_TRADE, 0, 100, 50, 0, F_CROSS | F_LAST),  # an auction cross
+        (34, K_TRADE, ASK, 100, 50, 0),  # a print that is not a hidden execution
+    )
+    at(v, buy(7, 5, 100, 10))
+    assert v.advance(100) == (100, [])
     assert v.order(7).qty == 5  # type: ignore[union-attr]
+    assert v.stats["hidden_trades"] == 3  # every print flagged hidden is counted
+
+
+def test_hidden_execution_during_a_halt_fills_nothing() -> None:
+    halted, trading = TradingStatus.HALTED.code, TradingStatus.TRADING.code
+    v = venue(
+        (20, K_DELETE, BID, 100, 10, 1),
+        (25, K_HALT, 0, 0, halted, 0),
+        (30, K_TRADE, ASK, 100, 50, 0, F_HIDDEN | F_LAST),
+        (40, K_HALT, 0, 0, trading, 0),
+    )
+    at(v, buy(7, 5, 100, 10))
+    assert v.advance(100) == (100, [])
+    assert v.stats["executions_while_halted"] == 1
 
 
 def test_depth_reveal_never_trims_our_orders() -> None:
@@ -441,6 +534,101 @@ def test_hand_built_tape_passes_check_venue() -> None:
     assert isinstance(venue(), Venue)
 
 
+# ------------------------------------------------------------------------- impact price shift
+def test_constant_price_shift_moves_the_quote_and_keeps_our_absolute_prices() -> None:
+    v = venue(shift=lambda t: 5)
+    q = v.quote()
+    assert (q.bid_px, q.bid_qty, q.ask_px, q.ask_qty) == (105, 10, 107, 10)
+    assert kinds(v.handle(buy(7, 5, 105, 0))) == [ReportKind.ACCEPTED]  # joins the shifted bid
+    view = v.order(7)
+    assert view is not None
+    assert (view.price, view.qty_ahead) == (105, 10)
+    assert v.book.level(BUY, 100).orders == ((1, 10), (-1, 5))  # type: ignore[union-attr]
+    assert v.quote().bid_qty == 15
+    assert v.shift == 5
+
+
+def test_buy_limit_at_the_shifted_ask_is_marketable_and_fills_at_the_shifted_price() -> None:
+    v = venue(shift=lambda t: 5)
+    reps = v.handle(buy(7, 3, 107, 0, tif=TimeInForce.IOC))
+    assert [(r.kind, r.price, r.qty, r.liquidity) for r in reps] == [
+        (ReportKind.ACCEPTED, 107, 0, LiquiditySide.NONE),
+        (ReportKind.FILL, 107, 3, LiquiditySide.TAKER),
+    ]
+    # one tick lower it is not marketable: it rests inside the shifted spread
+    assert kinds(v.handle(buy(8, 3, 106, 0))) == [ReportKind.ACCEPTED]
+    q = v.quote()
+    assert (q.bid_px, q.bid_qty, q.ask_px, q.ask_qty) == (106, 3, 107, 7)
+
+
+def test_tape_flow_reaches_our_orders_in_shifted_terms() -> None:
+    v = venue((30, K_EXECUTE, BID, 100, 4, 1), shift=lambda t: -2)
+    at(v, buy(7, 5, 99, 10))  # the shifted bid is 98: ours improves it
+    reached, reps = v.advance(100)
+    assert reached == 30
+    assert [(r.price, r.qty, r.leaves_qty, r.liquidity) for r in reps] == [(99, 4, 1, LiquiditySide.MAKER)]
+    assert v.stats["fills_trade_through"] == 1
+
+
+def _step_shift(at_ns: int, size: int) -> Callable[[int], int]:
+    return lambda t: size if t >= at_ns else 0
+
+
+def test_a_shift_that_crosses_our_resting_order_fills_it_at_its_own_price() -> None:
+    v = venue(
+        (75, K_ADD, BID, 98, 5, 4),
+        (90, K_CANCEL, BID, 100, 10, 1),  # the tape cancels the order we took
+        shift=_step_shift(50, 3),
+    )
+    at(v, SubmitOrder(ts_ns=10, order_id=7, side=SELL, qty=14, price=102, post_only=True))
+    at(v, buy(8, 2, 101, 10))
+    assert v.advance(60) == (60, [])  # the shift is read at the start of a call: still 0 here
+    reached, reps = v.advance(70)  # now 3: the shifted bid is 103, through our offer at 102
+    assert reached == 60
+    assert [(r.order_id, r.price, r.qty, r.leaves_qty, r.liquidity) for r in reps] == [
+        (7, 102, 10, 4, LiquiditySide.MAKER)
+    ]
+    assert reps[0].queue_ahead == 10  # tape order 2 was ahead of it before the shift
+    # the rest rests at recorded 99 (shown at 102), still post-only; our bid moved to 98
+    q = v.quote()
+    assert (q.bid_px, q.bid_qty, q.ask_px, q.ask_qty) == (101, 2, 102, 4)
+    assert v.book.level(SELL, 99).orders == ((-1, 4),)  # type: ignore[union-attr]
+    assert v.order(8).price == 101  # type: ignore[union-attr]
+    assert v.stats["tape_qty_consumed_by_us"] == 10
+    assert v.advance(80) == (80, [])
+    rej = v.handle(ModifyOrder(ts_ns=80, order_id=7, price=101))  # would take tape order 4
+    assert kinds(rej) == [ReportKind.REJECTED]
+    assert "post-only" in (rej[0].reason or "")
+    assert v.advance(100) == (100, [])
+    # the tape's cancel of order 1 finds nothing left here: it is clamped, as after any take of ours
+    assert (v.stats["shadow_events"], v.stats["shadow_clamps"], v.stats["shadow_clamped_qty"]) == (1, 1, 10)
+    assert v.book.order(1) is None
+
+
+def test_a_shift_moves_our_resting_orders_to_the_back_of_their_new_queue() -> None:
+    v = venue((20, K_ADD, BID, 98, 4, 3), shift=_step_shift(50, 2))
+    at(v, buy(7, 5, 100, 10))  # behind tape order 1
+    v.advance(60)
+    v.advance(60)
+    view = v.order(7)
+    assert view is not None
+    assert (view.price, view.qty_ahead) == (100, 4)  # at recorded 98, behind tape order 3
+    assert v.book.level(BUY, 98).orders == ((3, 4), (-1, 5))  # type: ignore[union-attr]
+
+
+def test_a_shift_is_not_applied_while_trading_is_halted() -> None:
+    halted, trading = TradingStatus.HALTED.code, TradingStatus.TRADING.code
+    v = venue((20, K_HALT, 0, 0, halted, 0), (40, K_HALT, 0, 0, trading, 0), shift=_step_shift(10, 4))
+    at(v, SubmitOrder(ts_ns=5, order_id=7, side=SELL, qty=3, price=102))
+    v.advance(30)
+    assert v.advance(35) == (35, [])
+    assert v.quote().bid_px == 100  # the old shift, so that nothing of ours crosses
+    v.advance(45)
+    reached, reps = v.advance(50)
+    assert (reached, [(r.price, r.qty) for r in reps]) == (45, [(102, 3)])
+    assert v.quote().bid_px == 104
+
+
 # ------------------------------------------------------------------------- the GOOG day
 @pytest.fixture(scope="module")
 def goog(lobster_goog: tuple[Path, Path]) -> tuple[Instrument, list[np.ndarray], np.ndarray]:
@@ -470,28 +658,100 @@ def test_goog_replay_without_orders_equals_the_l3_book(
     assert v.book.stats["events_applied"] == len(ev)
 
 
-def _reference_fills(ev: np.ndarray, t0: int, price: int, qty: int, side: int) -> list[tuple[int, int]]:
+def _trim_newest(queue: dict[int, list[int]], excess: int) -> int:
+    """A depth reveal trims ``excess`` lots off the newest orders of ``queue`` (id -> [tape
+    qty, book qty]); return what it could not take there."""
+    for o in reversed(list(queue)):
+        if excess <= 0:
+            break
+        cut = min(excess, queue[o][1])
+        tape, book = queue[o][0] - cut, queue[o][1] - cut
+        excess -= cut
+        if tape <= 0:
+            del queue[o]
+        else:
+            queue[o] = [tape, book]  # with book 0 it is gone from the book, not from the tape
+    return excess
+
+
+def _reference_fills(
+    ev: np.ndarray, t0: int, price: int, qty: int, side: int, level_qty: int
+) -> list[tuple[int, int]]:
     """Our passive order's fills from the tape alone, in plain Python.
 
-    The order joins the back of the queue at ``price`` after every event at ``t0``. Then: an
-    execution on our side at our price of an order added after us (so behind us), an execution
-    on our side at a worse price (the tape trading through us), or an order added on the other
-    side at a price crossing ours, each gives us ``min(its qty, what we have left)``.
+    The queue at our price is kept as: anonymous lots (at the head), the known tape orders ahead
+    of us, us, the tape orders added after us. A tape order is ``[tape qty, book qty]``: the
+    book keeps the lots of an execution that went to us (rule R4). Our order joins the back of
+    the queue after every event at ``t0``; the visible lots ahead of it must then equal
+    ``level_qty`` (the venue's quote). Then, in tape order:
+
+    * a reduction (cancel, execution, delete) at our price of an order in the queue reduces it
+      (it leaves when the tape's quantity reaches 0); of any other order, the anonymous lots;
+    * a depth reveal at our price sets the anonymous lots to its size minus the known orders'
+      book lots, trimming the newest known orders first if they hold more;
+    * these give us ``min(their qty, what we have left)``: an execution of an order behind us;
+      an execution on our side at a worse price (the tape trading through us); an order added
+      on the other side at a price crossing ours; a hidden execution (TRADE flagged hidden) by
+      an aggressor of the other side at a price worse than ours, or at our price while nothing
+      visible is ahead of us.
     """
+    ahead: dict[int, list[int]] = {}
+    behind: dict[int, list[int]] = {}
+    anon = 0
+
+    def book_lots(queue: dict[int, list[int]]) -> int:
+        return sum(b for _, b in queue.values())
+
+    def step(kind: int, s: int, px: int, q: int, oid: int, flags: int, left: int, joined: bool) -> int:
+        """Apply one event to the queue; return the lots it gives us."""
+        nonlocal ahead, behind, anon
+        at_our_level = s == side and px == price
+        if kind == K_CLEAR and s in (0, side):
+            ahead, behind, anon = {}, {}, 0
+        elif kind == K_ADD and at_our_level:
+            (behind if joined else ahead)[oid] = [q, q]
+        elif kind == K_ADD and s == -side and (px <= price if side > 0 else px >= price):
+            return min(left, q)
+        elif kind in (K_CANCEL, K_EXECUTE, K_DELETE) and at_our_level:
+            where = ahead if oid in ahead else behind if oid in behind else None
+            if where is None:
+                anon -= min(anon, q)
+                return 0
+            if kind == K_DELETE:
+                del where[oid]
+                return 0
+            # we are ahead of an order added after us: its execution meets us first
+            f = min(left, q) if where is behind and kind == K_EXECUTE else 0
+            tape, book = where[oid]
+            if tape - q <= 0:
+                del where[oid]
+            else:
+                where[oid] = [tape - q, book - min(book, q - f)]
+            return f
+        elif kind == K_EXECUTE and s == side and (px < price if side > 0 else px > price):
+            return min(left, q)
+        elif kind == K_TRADE and s == -side and flags & F_HIDDEN:
+            through = px < price if side > 0 else px > price
+            if through or (px == price and anon == 0 and not ahead):
+                return min(left, q)
+        elif kind == K_SET_LEVEL and at_our_level:
+            size = max(q, 0)
+            _trim_newest(ahead, _trim_newest(behind, book_lots(ahead) + book_lots(behind) - size))
+            anon = size - book_lots(ahead) - book_lots(behind)
+        return 0
+
+    cols = ("kind", "side", "price", "qty", "order_id", "flags")
+    before = ev[ev["ts_event"] <= t0]
+    mine = ((before["side"] == side) & (before["price"] == price)) | (before["kind"] == K_CLEAR)
+    for kind, s, px, q, oid, flags in zip(*(before[mine][c].tolist() for c in cols), strict=True):
+        step(kind, s, px, q, oid, flags, 0, False)
+    assert anon + book_lots(ahead) == level_qty  # what the venue's quote shows at our price
     later = ev[ev["ts_event"] > t0]
-    added: set[int] = set()
     left = qty
     out = []
-    for ts, _, _, kind, s, px, q, oid, _ in later.tolist():
-        hit = False
-        if kind == K_ADD:
-            hit = s == -side and (px <= price if side > 0 else px >= price)
-            added.add(oid)
-        elif kind == K_EXECUTE and s == side:
-            worse = px < price if side > 0 else px > price
-            hit = worse or (px == price and oid in added)
-        if hit:
-            f = min(left, q)
+    for ts, kind, s, px, q, oid, flags in zip(*(later[c].tolist() for c in ("ts_event", *cols)), strict=True):
+        f = step(kind, s, px, q, oid, flags, left, True)
+        if f:
             left -= f
             out.append((ts, f))
             if left == 0:
@@ -505,12 +765,24 @@ def test_goog_passive_fills_match_a_reference_computed_from_the_tape(
     inst, batches, ev = goog
     start = int(ev["ts_event"][0])
     checked = 0
-    for minutes, side in ((7, BUY), (61, SELL), (125, BUY), (200, BUY), (263, SELL), (331, SELL)):
+    hidden = 0
+    # 27, 87, 147, 159 and 279 min: the order fills at the head of its queue on a hidden execution
+    placements = (
+        (7, BUY),
+        (27, SELL),
+        (87, BUY),
+        (125, BUY),
+        (147, BUY),
+        (159, SELL),
+        (263, SELL),
+        (279, BUY),
+    )
+    for minutes, side in placements:
         t0 = start + minutes * NS_PER_MIN
         v = L3ReplayVenue(name="NASDAQ", instrument=inst, batches=iter(batches))
         v.advance(t0)
         q = v.quote()
-        px = q.bid_px if side is BUY else q.ask_px
+        px, level_qty = (q.bid_px, q.bid_qty) if side is BUY else (q.ask_px, q.ask_qty)
         reps = v.handle(SubmitOrder(ts_ns=t0, order_id=1, side=side, qty=100, price=px))
         assert kinds(reps) == [ReportKind.ACCEPTED]
         got = []
@@ -522,16 +794,20 @@ def test_goog_passive_fills_match_a_reference_computed_from_the_tape(
             got += [(f.ts_ns, f.qty) for f in fills]
             if fills[-1].leaves_qty == 0:
                 break
-        want = _reference_fills(ev, t0, px, 100, side.code)
+        want = _reference_fills(ev, t0, px, 100, side.code, level_qty)
         assert got == want, f"{minutes} min {side}: venue {got} != reference {want}"
         checked += bool(got)
-    assert checked >= 5  # most of these orders fill during the day
+        hidden += v.stats["fills_ahead_of_hidden_execution"]
+    assert checked >= 7  # most of these orders fill during the day
+    assert hidden >= 4  # and the hidden-execution rule is exercised
 
 
-def _scripted_run(inst: Instrument, batches: list[np.ndarray], n_cmds: int) -> tuple[list[object], dict]:
+def _scripted_run(
+    inst: Instrument, batches: list[np.ndarray], n_cmds: int, shift: Callable[[int], int] | None = None
+) -> tuple[list[ExecutionReport], dict]:
     """Quote at the touch every 2 s for a while; record every report."""
-    v = L3ReplayVenue(name="NASDAQ", instrument=inst, batches=iter(batches))
-    out: list[object] = []
+    v = L3ReplayVenue(name="NASDAQ", instrument=inst, batches=iter(batches), price_shift=shift)
+    out: list[ExecutionReport] = []
     t = v.now
     oid = 0
     live: list[int] = []
@@ -564,7 +840,18 @@ def test_goog_twin_runs_give_identical_reports(
     b, sb = _scripted_run(inst, batches, 150)
     assert a == b
     assert sa == sb
-    assert any(getattr(r, "kind", None) is ReportKind.FILL for r in a)
+    assert any(r.kind is ReportKind.FILL for r in a)
+
+
+def test_goog_a_zero_or_constant_price_shift_changes_nothing_but_the_prices(
+    goog: tuple[Instrument, list[np.ndarray], np.ndarray],
+) -> None:
+    inst, batches, _ = goog
+    base, stats = _scripted_run(inst, batches, 150)
+    assert _scripted_run(inst, batches, 150, shift=lambda t: 0) == (base, stats)
+    shifted, shifted_stats = _scripted_run(inst, batches, 150, shift=lambda t: 700)
+    assert shifted_stats == stats
+    assert [dataclasses.replace(r, price=r.price - 700 if r.price else 0) for r in shifted] == base
 
 
 def test_goog_session_with_a_touch_quoter_runs_and_fills(
@@ -594,12 +881,14 @@ def test_goog_session_with_a_touch_quoter_runs_and_fills(
         # post-only quotes fill passively, at their own price
         assert f["liquidity"] == "maker"
         assert f["price"] == o["price"]
-        # and only when the tape executes on their side, or adds across them, at that moment
+        # and only when the tape executes on their side, adds across them, or prints a hidden
+        # execution by an aggressor of the other side, at that moment
         s = 1 if f["side"] == "buy" else -1
         here = window[window["ts_event"] == f["ts_venue"]]
         assert (
             ((here["kind"] == K_EXECUTE) & (here["side"] == s))
             | ((here["kind"] == K_ADD) & (here["side"] == -s))
+            | ((here["kind"] == K_TRADE) & (here["side"] == -s) & ((here["flags"] & F_HIDDEN) > 0))
         ).any()
     for o in orders.values():
         assert o["filled_qty"] <= o["qty"]

@@ -90,6 +90,7 @@ from execsim.book._l3_kernels import (
     side_index,
 )
 from execsim.data.schema import (
+    F_CROSS,
     F_HIDDEN,
     K_ADD,
     K_CANCEL,
@@ -131,6 +132,7 @@ HOW_AHEAD = 1  # ahead of the executed order at its price
 HOW_THROUGH = 2  # the tape executed at a worse price than ours (trade-through)
 HOW_CROSS = 3  # a tape order was added at a price crossing ours
 HOW_PEG = 4  # a midpoint peg of ours, ahead of every lit order of its side
+HOW_HIDDEN = 5  # at the front of its queue when the tape printed a hidden execution at its price
 
 # ---- VM indices
 V_OURS = 0  # +si: our resting orders on bids (0) / asks (1), lit and pegs; set by the wrapper
@@ -156,6 +158,7 @@ V_BAD_IDS = 23
 V_CONSUMED_TAPE = 24
 V_CONSUMED_ANON = 25
 V_TRIMS_SKIPPED_OURS = 26
+V_FILLS_HIDDEN = 27
 VM_SIZE = 32
 
 STAT_NAMES = {
@@ -166,6 +169,7 @@ STAT_NAMES = {
     "fills_trade_through": V_FILLS_THROUGH,
     "fills_crossing_add": V_FILLS_CROSS,
     "fills_midpoint_peg": V_FILLS_PEG,
+    "fills_ahead_of_hidden_execution": V_FILLS_HIDDEN,
     "tape_qty_absorbed_by_us": V_ABSORBED,
     "crossing_adds": V_CROSSING_ADDS,
     "shadow_events": V_SHADOW_EVENTS,
@@ -313,6 +317,8 @@ def _fill_ours(OR, H, L, SK, SL, M, VM, FB, nfb, o, q, px, ts, how):
         VM[V_FILLS_THROUGH] += 1
     elif how == HOW_CROSS:
         VM[V_FILLS_CROSS] += 1
+    elif how == HOW_HIDDEN:
+        VM[V_FILLS_HIDDEN] += 1
     else:
         VM[V_FILLS_PEG] += 1
     return _push(FB, nfb, oid, px, q, leaves, ahead, ts, how)
@@ -334,6 +340,28 @@ def _fill_level(OR, H, L, SK, SL, M, VM, FB, nfb, lv, stop_o, rem, ts, how):
             # an iceberg refilled at the back of a queue it was already last in comes round again
             if last and OR[o, O_SIDE] != 0 and OR[o, O_QTY] > 0 and stop_o < 0:
                 nx = o
+        o = nx
+    return rem, FB, nfb
+
+
+@njit(cache=True)
+def _fill_front(OR, H, L, SK, SL, M, VM, FB, nfb, lv, rem, ts):
+    """Fill our orders at the head of level ``lv`` with up to ``rem`` lots, stopping at the first
+    visible quantity of the tape (anonymous lots or a tape order): displayed orders with nothing
+    displayed ahead of them have priority over the hidden order the tape executed."""
+    if L[lv, L_ANON] > 0:
+        return rem, FB, nfb
+    px = L[lv, L_PRICE]
+    o = L[lv, L_HEAD]
+    while o >= 0 and rem > 0 and OR[o, O_ID] < 0:
+        nx = OR[o, O_NEXT]
+        q = min(rem, OR[o, O_QTY])
+        last = nx < 0
+        FB, nfb = _fill_ours(OR, H, L, SK, SL, M, VM, FB, nfb, o, q, px, ts, HOW_HIDDEN)
+        rem -= q
+        # an iceberg of ours refilled alone in its queue is displayed again, still ahead
+        if last and OR[o, O_SIDE] != 0 and OR[o, O_QTY] > 0:
+            nx = o
         o = nx
     return rem, FB, nfb
 
@@ -406,6 +434,44 @@ def _absorb_add(OR, H, L, SK, SL, M, VM, FB, nfb, s, px, q, ts, ok_mid, mid):
             break
         rem, FB, nfb = _fill_level(OR, H, L, SK, SL, M, VM, FB, nfb, lv, -1, rem, ts, HOW_CROSS)
         pos -= 1
+    return q - rem, FB, nfb
+
+
+@njit(cache=True)
+def absorb_hidden(OR, H, L, SK, SL, M, VM, FB, nfb, s, px, q, ts):
+    """A hidden execution (TRADE with ``F_HIDDEN``) of ``q`` lots at ``px`` by an aggressor on
+    side ``s``: our resting orders on the passive side that the aggressor met first take it.
+
+    Order: our midpoint pegs when the mid is strictly better than ``px`` for the aggressor, our
+    orders at prices strictly better than ``px`` (a trade-through: best first, queue order), then
+    our orders at ``px`` with no visible quantity ahead of them (displayed orders have priority
+    over non-displayed ones at one price). The print never changes the visible book. Called only
+    when we have orders on the passive side. Return (lots taken, FB, nfb).
+    """
+    if q <= 0 or (s != 1 and s != -1):
+        return 0, FB, nfb
+    if not _trading(M):
+        VM[V_HALTED_EXECS] += 1
+        return 0, FB, nfb
+    ps = -s
+    psi = side_index(ps)
+    rem = q
+    ok_mid, mid = mid_price(L, SL, M)
+    if ok_mid and M[M_NPEG + psi] > 0 and _better(ps, mid, px):
+        rem, FB, nfb = _fill_pegs(OR, H, L, SK, SL, M, VM, FB, nfb, psi, mid, rem, ts)
+    pos = M[M_NB + psi] - 1
+    while rem > 0 and pos >= 0:
+        lv = SL[psi, pos]
+        lp = L[lv, L_PRICE]
+        if _better(ps, lp, px):
+            rem, FB, nfb = _fill_level(OR, H, L, SK, SL, M, VM, FB, nfb, lv, -1, rem, ts, HOW_THROUGH)
+        elif lp == px:
+            rem, FB, nfb = _fill_front(OR, H, L, SK, SL, M, VM, FB, nfb, lv, rem, ts)
+            break
+        else:
+            break
+        pos -= 1
+    VM[V_ABSORBED] += q - rem
     return q - rem, FB, nfb
 
 
@@ -664,10 +730,16 @@ def replay(
         took = 0
         # the fill buffer only travels on the rare path where our orders may take volume
         if s == 1 or s == -1:
-            # an execution reaches our orders on its side, an add our orders on the other side
+            # an execution reaches our orders on its side; an add, or a hidden execution (whose
+            # side is the aggressor's), our orders on the other side
             ours = VM[V_OURS + side_index(s)] if k == K_EXECUTE else VM[V_OURS + side_index(-s)]
-            if k in (K_EXECUTE, K_ADD) and ours > 0:
-                took, FB, nfb = absorb(OR, H, L, SK, SL, M, VM, FB, nfb, k, s, price[i], qty[i], oid[i], t)
+            if ours > 0:
+                if k in (K_EXECUTE, K_ADD):
+                    took, FB, nfb = absorb(
+                        OR, H, L, SK, SL, M, VM, FB, nfb, k, s, price[i], qty[i], oid[i], t
+                    )
+                elif k == K_TRADE and (flags[i] & F_HIDDEN) and not (flags[i] & F_CROSS):
+                    _, FB, nfb = absorb_hidden(OR, H, L, SK, SL, M, VM, FB, nfb, s, price[i], qty[i], t)
         apply_tape_event(
             OR, H, L, SK, SL, M, REJ, SH, VM, k, s, price[i], qty[i], oid[i], seq[i], np.int64(flags[i]), took
         )  # fmt: skip

@@ -21,8 +21,12 @@ Tape replay (:meth:`L3ReplayVenue.advance`)
   quantity of it reaches zero (or on DELETE), whatever our activity left in it. A tape order
   that our aggressive orders consumed is *shadow-consumed*: later CANCEL / EXECUTE events for it
   act on what is left, the excess is clamped and counted (``stats["shadow_clamps"]``).
-* Hidden executions (TRADE with ``F_HIDDEN``) and other TRADE prints never touch the visible
-  book and never fill our displayed orders.
+* A hidden execution (TRADE with ``F_HIDDEN``, its side the aggressor's) at price ``p`` never
+  touches the visible book, but the aggressor met our displayed orders on the passive side
+  first: our pegs when the mid is better than ``p`` for it, our orders at better prices
+  (trade-through, fully), then our orders at ``p`` that have no visible (tape or anonymous)
+  quantity ahead of them (displayed orders have priority over non-displayed ones), up to the
+  print's quantity. Cross trades (``F_CROSS``) and other TRADE prints fill nothing.
 * SET_LEVEL (a depth reveal) sets the *tape's* quantity of a level: our orders are never
   trimmed. CLEAR removes the tape's orders; ours stay.
 * HALT: while the status is not ``trading``, submits and modifies are rejected ("halted"),
@@ -31,13 +35,25 @@ Tape replay (:meth:`L3ReplayVenue.advance`)
   that event's time with the FILL reports (liquidity MAKER, ``queue_ahead`` = lots ahead of the
   order in its queue at the fill).
 
+Impact hook (``price_shift``)
+-----------------------------
+With ``price_shift`` (``t_ns -> ticks``, e.g. the session's ``ImpactState.shift_ticks``) the
+venue presents every recorded price as ``price + shift`` (``docs/impact.md``). The book stays in
+recorded ticks; each of our limit orders keeps its absolute price ``P`` and rests in the book at
+``P − shift``, so everything our orders match against (tape flow, our aggressive orders) is
+compared in shifted terms, and every price the venue reports or quotes is shifted back. The
+shift is evaluated at the start of each ``advance`` / ``handle`` call, at ``now``, and held
+constant until the next call. When it changes, our resting limit orders are re-placed at
+``P − shift`` (back of the new queue); one the market moved through fills at once against the
+crossing tape depth at its own price ``P``, as maker (rules 5 and 6 of ``docs/impact.md``).
+
 Our orders use their own id space (negative ids inside the book; tape ids must be ``>= 0``) and
 reports carry the session's order ids. Tape orders our aggressive orders hit produce no reports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,6 +116,9 @@ class L3ReplayVenue:
         leading snapshot (events flagged ``F_SNAPSHOT``), and start at the first event's time.
     capacity
         Initial order slots of the book (it grows as needed).
+    price_shift
+        Optional impact hook, ``shift(t_ns) -> ticks`` added to every recorded price (see the
+        module docstring and ``docs/l3-replay.md``). ``None`` (default): no shift.
 
     Notes
     -----
@@ -119,6 +138,7 @@ class L3ReplayVenue:
         self_trade_prevention: str = "none",
         start_ns: int | None = None,
         capacity: int = 1 << 16,
+        price_shift: Callable[[int], int] | None = None,
     ) -> None:
         self.name = str(name)
         self.instrument = instrument
@@ -141,6 +161,8 @@ class L3ReplayVenue:
         self._touched: set[int] = set()  # internal ids whose leaves changed since the last _sync
         self._next_iid = -1
         self._now = 0
+        self._price_shift = price_shift
+        self._shift = 0
         if self._load():
             assert self._cols is not None
             self._now = int(self._cols[0][0])
@@ -260,6 +282,10 @@ class L3ReplayVenue:
             that filled them and its FILL reports (liquidity MAKER).
         """
         until = int(until_ns)
+        if self._price_shift is not None:
+            reps = self._update_shift()
+            if reps:
+                return self._now, reps
         if until < self._now:
             return self._now, []
         while self._cols is not None:
@@ -291,6 +317,7 @@ class L3ReplayVenue:
                 f"venue {self.name!r} is at {self._now} ns but the command {command!r} is at {t} ns: "
                 f"advance the venue to {t} first"
             )
+        pre = self._update_shift() if self._price_shift is not None else []
         if isinstance(command, SubmitOrder):
             out = self._submit(command, self._now)
         elif isinstance(command, CancelOrder):
@@ -300,25 +327,32 @@ class L3ReplayVenue:
         else:
             raise TypeError(f"unknown venue command {command!r}")
         self._sync()
-        return out
+        return pre + out if pre else out
 
     def quote(self) -> Quote:
-        """Best bid and offer now: visible quantity, our displayed orders included (pegs and
-        iceberg reserves are not visible)."""
+        """Best bid and offer now, in shifted ticks: visible quantity, our displayed orders
+        included (pegs and iceberg reserves are not visible)."""
         bid = self._book.best_bid()
         ask = self._book.best_ask()
+        s = self._shift
         return Quote(
-            bid_px=bid[0] if bid else 0,
+            bid_px=bid[0] + s if bid else 0,
             bid_qty=bid[1] if bid else 0,
-            ask_px=ask[0] if ask else 0,
+            ask_px=ask[0] + s if ask else 0,
             ask_qty=ask[1] if ask else 0,
         )
 
     # ------------------------------------------------------------------ queries
     @property
     def book(self) -> L3Book:
-        """The shared book (tape orders and ours; ours have negative ids). Read only."""
+        """The shared book (tape orders and ours; ours have negative ids), in recorded ticks: our
+        limit orders sit at their price minus :attr:`shift`. Read only."""
         return self._book
+
+    @property
+    def shift(self) -> int:
+        """The price shift (ticks) in force since the last ``advance``/``handle`` call."""
+        return self._shift
 
     @property
     def trading_status(self) -> TradingStatus:
@@ -331,7 +365,8 @@ class L3ReplayVenue:
         return self._cols is None
 
     def order(self, order_id: int) -> OrderView | None:
-        """Our open order ``order_id`` as the book sees it (queue position included), or None."""
+        """Our open order ``order_id`` as the book sees it (queue position included; the price
+        in shifted ticks, as we submitted it), or None."""
         iid = self._iid_of.get(order_id)
         view = None if iid is None else self._book.order(iid)
         if view is None:
@@ -339,7 +374,7 @@ class L3ReplayVenue:
         return OrderView(
             order_id=order_id,
             side=view.side,
-            price=view.price,
+            price=view.price + self._shift if view.price else 0,
             qty=view.qty,
             hidden_qty=view.hidden_qty,
             qty_ahead=view.qty_ahead,
@@ -352,8 +387,9 @@ class L3ReplayVenue:
 
         ``events_applied``; our fills caused by the tape (``our_fills_from_tape``,
         ``our_filled_qty_from_tape``, by cause: ``fills_ahead_of_executed_order``,
-        ``fills_trade_through``, ``fills_crossing_add``, ``fills_midpoint_peg``);
-        ``tape_qty_absorbed_by_us`` (tape execution / add lots that went to us);
+        ``fills_trade_through``, ``fills_crossing_add``, ``fills_midpoint_peg``,
+        ``fills_ahead_of_hidden_execution``); ``tape_qty_absorbed_by_us`` (tape execution / add /
+        hidden-execution lots that went to us);
         ``crossing_adds``; ``tape_qty_consumed_by_us`` and ``anonymous_qty_consumed_by_us``
         (lots our aggressive orders took); ``shadow_events`` (tape events about a tape order we
         consumed), ``shadow_clamps`` / ``shadow_clamped_qty`` (reductions asking for more than
@@ -401,7 +437,7 @@ class L3ReplayVenue:
                     row[_vk.FB_TS],
                     ours.order_id,
                     ReportKind.FILL,
-                    price=row[_vk.FB_PRICE],
+                    price=row[_vk.FB_PRICE] + self._shift,
                     qty=row[_vk.FB_QTY],
                     leaves_qty=row[_vk.FB_LEAVES],
                     liquidity=LiquiditySide.MAKER,
@@ -411,9 +447,17 @@ class L3ReplayVenue:
         self._sync()
         return out
 
-    def _engine_reports(self, res: MatchResult, t: int) -> list[ExecutionReport]:
+    def _engine_reports(
+        self, res: MatchResult, t: int, *, maker_at: int | None = None, maker_ahead: int = 0
+    ) -> list[ExecutionReport]:
         """FILL reports of our orders in an engine result (taker and, for self-trades or peg
-        crosses, maker), self-trade cancels of our other orders; record consumed tape orders."""
+        crosses, maker), self-trade cancels of our other orders; record consumed tape orders.
+
+        Prices are shifted into the venue's ticks. With ``maker_at`` the fills of the order
+        ``res`` is about are reported at that price as MAKER with ``queue_ahead=maker_ahead``
+        (a resting order the impact shift made marketable, re-placed by :meth:`_update_shift`).
+        """
+        sh = self._shift
         out = []
         ids: list[int] = []
         qtys: list[int] = []
@@ -427,9 +471,12 @@ class L3ReplayVenue:
                     ours = self._ours[iid]
                     ours.leaves -= f.qty
                     self._touched.add(iid)
+                    px = f.price + sh
+                    if maker_at is not None and iid == res.order_id:
+                        px, liq, ahead = maker_at, LiquiditySide.MAKER, maker_ahead
                     out.append(
                         self._report(
-                            t, ours.order_id, ReportKind.FILL, price=f.price, qty=f.qty,
+                            t, ours.order_id, ReportKind.FILL, price=px, qty=f.qty,
                             leaves_qty=ours.leaves, liquidity=liq, queue_ahead=ahead,
                         )
                     )  # fmt: skip
@@ -469,6 +516,79 @@ class L3ReplayVenue:
         st = self.trading_status
         return None if st is TradingStatus.TRADING else f"halted: the trading status is {st.value}"
 
+    def _recorded(self, price: int | None) -> int | None:
+        """Our (shifted) price in the book's recorded ticks; anything not an integer is passed
+        on unchanged, for the engine to reject."""
+        if self._shift and isinstance(price, int | np.integer) and not isinstance(price, bool):
+            return int(price) - self._shift
+        return price
+
+    # ------------------------------------------------------------------ impact hook
+    def _update_shift(self) -> list[ExecutionReport]:
+        """Re-evaluate the price shift at ``now``; re-place our resting limit orders at their
+        price minus the new shift, filling those the market moved through (docs/impact.md, rules
+        5 and 6).
+
+        Every re-placed order goes to the back of its new queue. One that now crosses the tape's
+        contra side trades with it at once through the matching engine (the tape orders it takes
+        are shadow-consumed as for any aggressive order of ours), but is reported as a MAKER
+        fill at its own price: the market moved through a resting order. While the tape's
+        trading status is not ``trading`` the old shift is kept (nothing of ours may fill).
+        """
+        assert self._price_shift is not None
+        s = int(self._price_shift(self._now))
+        old = self._shift
+        if s == old or self._halted_reason() is not None:
+            return []
+        self._shift = s
+        b = self._book
+        # All our limit orders move by the same amount in recorded ticks, so they never cross
+        # each other; moving the side that goes away from the contra side first keeps it so
+        # while some have moved and others not. Within a side: price priority, then queue order.
+        first = 1 if s > old else -1  # an up-shift lowers recorded prices: bids move away
+        todo = []
+        for iid, ours in self._ours.items():
+            view = b.order(iid)
+            if view is None or ours.price == 0:  # pegs follow the mid; market orders never rest
+                continue
+            key = (0 if ours.side == first else 1, -ours.price * ours.side, view.qty_ahead)
+            todo.append((key, iid, ours, view.qty_ahead))
+        todo.sort(key=lambda x: x[0])
+        out: list[ExecutionReport] = []
+        t = self._now
+        for _key, iid, ours, ahead in todo:
+            slot = int(_bk.h_find(b._H, b._M, iid))
+            flags = int(b._O[slot, _bk.O_FLAGS])
+            # a post-only order is not re-priced by the engine if it would take; here the market
+            # moved, not the order, so it trades (and becomes post-only again if it rests)
+            b._O[slot, _bk.O_FLAGS] = flags & ~_bk.FL_POST_ONLY
+            res = self._engine.modify(iid, price=ours.price - s, ts=t)
+            self._touched.add(iid)
+            if res.status is OrderStatus.REJECTED:  # pragma: no cover - the engine has no reason to
+                self._engine.cancel(iid, ts=t)
+                out.append(
+                    self._report(
+                        t, ours.order_id, ReportKind.CANCELLED, qty=ours.leaves, leaves_qty=0,
+                        reason=f"impact shift: the order could not be re-placed ({res.reason})",
+                    )
+                )  # fmt: skip
+                ours.leaves = 0
+                continue
+            out += self._engine_reports(res, t, maker_at=ours.price, maker_ahead=ahead)
+            slot = int(_bk.h_find(b._H, b._M, iid))
+            if slot >= 0:
+                b._O[slot, _bk.O_FLAGS] |= flags & _bk.FL_POST_ONLY
+            if res.status is OrderStatus.CANCELLED and ours.leaves > 0:  # self-trade prevention
+                out.append(
+                    self._report(
+                        t, ours.order_id, ReportKind.CANCELLED, qty=ours.leaves, leaves_qty=0,
+                        reason=res.reason,
+                    )
+                )  # fmt: skip
+                ours.leaves = 0
+        self._sync()
+        return out
+
     def _submit(self, c: SubmitOrder, t: int) -> list[ExecutionReport]:
         reason = None
         if c.order_id in self._seen:
@@ -480,9 +600,10 @@ class L3ReplayVenue:
         if reason is not None:
             return [self._report(t, c.order_id, ReportKind.REJECTED, reason=reason)]
         iid = self._next_iid
+        eprice = self._recorded(c.price)
         try:
             res = self._engine.submit(
-                order_id=iid, side=c.side, qty=c.qty, price=c.price, order_type=c.order_type, tif=c.tif,
+                order_id=iid, side=c.side, qty=c.qty, price=eprice, order_type=c.order_type, tif=c.tif,
                 post_only=c.post_only, display_qty=c.display_qty, owner=c.owner, ts=t,
             )  # fmt: skip
         except BookError as err:  # wrongly typed fields: a rejection, not a crash of the session
@@ -539,7 +660,8 @@ class L3ReplayVenue:
         ours = self._ours[iid]
         self._touched.add(iid)
         try:
-            res = self._engine.modify(iid, price=m.price, qty=m.qty, ts=t)
+            eprice = self._recorded(m.price)
+            res = self._engine.modify(iid, price=eprice, qty=m.qty, ts=t)
         except BookError as err:
             return [self._report(t, m.order_id, ReportKind.REJECTED, reason=str(err))]
         if res.status is OrderStatus.REJECTED:
