@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 
 import hypothesis.strategies as st
 import pyarrow as pa
@@ -216,6 +217,17 @@ def test_the_cases_cover_every_transition_of_the_table() -> None:
     covered |= {(S.INITIALIZED, K.SUBMITTED, S.SUBMITTED), (S.INITIALIZED, K.DENIED, S.REJECTED)}
     assert table - covered == set()
     assert covered - table == set()
+
+
+def test_the_documented_transition_table_is_the_code_s() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "oms.md").read_text(encoding="utf-8")
+    block = doc.split("<!-- transition-table -->")[1].split("<!-- /transition-table -->")[0]
+    documented = set()
+    for line in block.strip().splitlines()[2:]:
+        state, event, targets = (c.strip() for c in line.strip("|").split("|"))
+        for t in targets.split(","):
+            documented.add((S(state), K(event), S(t.strip())))
+    assert documented == {(s, e, t) for (s, e), ts in ORDER_STATE_TABLE.items() for t in ts}
 
 
 def test_a_new_order_is_submitted_or_denied_out_of_initialized() -> None:

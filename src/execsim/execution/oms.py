@@ -286,9 +286,9 @@ class _Order:
         if self.done:
             return 0
         if not self.pending:
-            return self.leaves
+            return max(self.leaves, 0)  # a nonsense negative order (the venue rejects it) frees nothing
         ups = [p.qty for p in self.pending if p.command == "modify" and p.qty is not None]
-        return max([self.leaves, *ups])
+        return max([self.leaves, 0, *ups])
 
 
 @dataclass(slots=True)
