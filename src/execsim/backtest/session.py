@@ -361,7 +361,12 @@ class Session:
                 from execsim.venues.l3_replay import L3ReplayVenue
             except ImportError as err:  # pragma: no cover - until the L3 replay venue lands
                 raise ConfigError(f"L3 replay venues are not available: {err}") from None
-            return L3ReplayVenue(name=vc.name, instrument=self.instrument, batches=self.source.open())
+            return L3ReplayVenue(
+                name=vc.name,
+                instrument=self.instrument,
+                batches=self.source.open(),
+                price_shift=self._price_shift,
+            )
         return L2ReplayVenue(
             self.source.open(),
             self.instrument,
