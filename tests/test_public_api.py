@@ -53,6 +53,7 @@ def test_every_exported_name_exists_in_every_package() -> None:
         "execsim.kernel",
         "execsim.venues",
         "execsim.impact",
+        "execsim.agents",
         "execsim.execution",
         "execsim.execution.algos",
         "execsim.backtest",

@@ -32,19 +32,14 @@ __all__ = [
     "ValueTraderConfig",
 ]
 
-# Limit-order sizes of the GOOG day (ADD messages): round lots of 100 are half of all orders,
-# the rest mostly odd lots around 10 shares (calibration.size_table on the LOBSTER file).
-_GOOG_LIMIT_SIZES = (1, 3, 5, 8, 9, 10, 11, 12, 13, 15, 20, 50, 100, 200, 300, 500)
-_GOOG_LIMIT_WEIGHTS = (
-    0.040, 0.023, 0.040, 0.048, 0.064, 0.111, 0.058, 0.037,
-    0.021, 0.030, 0.010, 0.008, 0.488, 0.018, 0.002, 0.002,
-)  # fmt: skip
-# Market-order sizes (executions grouped by time and aggressor side): a third are round lots.
-_GOOG_MARKET_SIZES = (1, 2, 5, 10, 20, 30, 50, 80, 100, 150, 200, 300, 400, 500, 1000)
-_GOOG_MARKET_WEIGHTS = (
-    0.080, 0.050, 0.070, 0.090, 0.070, 0.040, 0.050, 0.050,
-    0.320, 0.030, 0.060, 0.030, 0.015, 0.015, 0.010,
-)  # fmt: skip
+# Size tables of the GOOG day, from calibration.size_table (32 equally likely quantiles, equal
+# sizes merged) on the LOBSTER file. Limit orders (ADD): half are round lots of 100, most of
+# the rest odd lots around 10 shares; mean 61 (63 in the data). Market orders (executions
+# grouped by time and aggressor side): a third are exactly 100; mean 80 (83 in the data).
+_GOOG_LIMIT_SIZES = (3, 5, 7, 8, 9, 10, 11, 12, 14, 19, 100, 200)
+_GOOG_LIMIT_WEIGHTS = (1, 1, 1, 1, 2, 4, 1, 2, 1, 1, 16, 1)
+_GOOG_MARKET_SIZES = (1, 2, 3, 5, 8, 10, 12, 16, 20, 26, 34, 42, 50, 61, 72, 86, 95, 100, 105, 148, 200, 373)
+_GOOG_MARKET_WEIGHTS = (1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 10, 1, 1, 2, 1)
 
 
 def _check_table(sizes: tuple[int, ...], weights: tuple[float, ...], what: str) -> None:
@@ -90,9 +85,9 @@ class NoiseTraderConfig(FrozenConfig):
         default=15, ge=1, description="distance from the reference price when a side is empty"
     )
     limit_sizes: tuple[int, ...] = _GOOG_LIMIT_SIZES
-    limit_size_weights: tuple[float, ...] = _GOOG_LIMIT_WEIGHTS
+    limit_size_weights: tuple[float, ...] = tuple(float(w) for w in _GOOG_LIMIT_WEIGHTS)
     market_sizes: tuple[int, ...] = _GOOG_MARKET_SIZES
-    market_size_weights: tuple[float, ...] = _GOOG_MARKET_WEIGHTS
+    market_size_weights: tuple[float, ...] = tuple(float(w) for w in _GOOG_MARKET_WEIGHTS)
 
     @model_validator(mode="after")
     def _tables(self) -> Self:
