@@ -38,7 +38,7 @@ from execsim.execution.schedules import (
     twap_schedule,
     vwap_schedule,
 )
-from execsim.venues.base import MockVenue, Quote
+from execsim.venues.base import MockVenue, Quote, ReportKind, SubmitOrder
 
 S = 1_000_000_000
 SYN = {"kind": "synthetic", "n_events": 50_000, "minutes": 5}
@@ -406,15 +406,29 @@ def _mock(bid: int, ask: int, qty: int = 100, name: str = "LIT") -> MockVenue:
     return MockVenue(name=name, instrument=default_instrument(), book=Quote(bid, qty, ask, qty))
 
 
+class _RunawayMock(MockVenue):
+    """Shows a quote, but by the time an order arrives the market has moved through it: every
+    post-only order would take liquidity (a fast market), so it is rejected."""
+
+    def handle(self, command: Any) -> Any:
+        if isinstance(command, SubmitOrder) and command.post_only:
+            self._now = max(self._now, command.ts_ns)
+            return [
+                self._report(
+                    command.order_id, ReportKind.REJECTED, reason="post-only order would take liquidity"
+                )
+            ]
+        return super().handle(command)
+
+
 def test_rejected_post_only_children_are_re_posted_after_the_delay() -> None:
-    # the mock venue's ask (99_990) is below the market the strategy sees, so every passive buy
-    # at the strategy's best bid would take liquidity there: post-only rejects it
     algo = TwapAlgo(
         TwapAlgo.Config(
             qty=100, start_offset_s=1, duration_s=2, n_slices=1, cross_after=1.0, repost_delay_ms=50
         )
     )
-    res = run(algo, venues=[_mock(99_980, 99_990)])
+    venue = _RunawayMock(name="LIT", instrument=default_instrument(), book=Quote(99_980, 100, 99_990, 100))
+    res = run(algo, venues=[venue])
     check_parent(res, algo, "twap")
     rej = [e for e in res.order_events.to_pylist() if e["kind"] == "rejected"]
     assert len(rej) >= 10

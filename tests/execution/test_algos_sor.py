@@ -195,11 +195,6 @@ def _mock(name: str, bid: int, ask: int, qty: int = 100) -> MockVenue:
     return MockVenue(name=name, instrument=default_instrument(), book=Quote(bid, qty, ask, qty))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the session's ctx.book(venue) returns the one data view for every venue; "
-    "per-venue books are needed for routing by price (remove this mark when they exist)",
-)
 def test_sor_session_routes_to_the_venue_with_the_better_price() -> None:
     sor = SmartOrderRouter(
         SmartOrderRouter.Config(qty=150, start_offset_s=1, duration_s=30, n_slices=3, placement="aggressive")

@@ -56,6 +56,7 @@ from execsim.venues.base import (
 )
 from execsim.venues.fees import FeeModel, NoFees
 from execsim.venues.l2_replay import L2ReplayVenue
+from execsim.venues.l3_replay import L3ReplayVenue
 from execsim.venues.latency import (
     ConstantLatency,
     EmpiricalLatency,
@@ -132,6 +133,31 @@ class ShiftedBook:
         return np.where(bq > 0, bp + self.shift, 0), bq, np.where(aq > 0, ap + self.shift, 0), aq
 
 
+class QuoteBook:
+    """A one-level book view of a venue's quote (for venues without a market-data feed)."""
+
+    def __init__(self, quote: Quote) -> None:
+        self.quote = quote
+
+    def best_bid(self) -> tuple[int, int] | None:
+        q = self.quote
+        return (q.bid_px, q.bid_qty) if q.bid_qty > 0 else None
+
+    def best_ask(self) -> tuple[int, int] | None:
+        q = self.quote
+        return (q.ask_px, q.ask_qty) if q.ask_qty > 0 else None
+
+    def top(self, n_levels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        out = [np.zeros(n_levels, np.int64) for _ in range(4)]
+        if n_levels > 0:
+            q = self.quote
+            if q.bid_qty > 0:
+                out[0][0], out[1][0] = q.bid_px, q.bid_qty
+            if q.ask_qty > 0:
+                out[2][0], out[3][0] = q.ask_px, q.ask_qty
+        return out[0], out[1], out[2], out[3]
+
+
 class _Context:
     """What the strategy sees (the StrategyContext protocol), forwarding to the session."""
 
@@ -156,6 +182,12 @@ class _Context:
 
     def book(self, venue: str | None = None) -> BookView:
         s = self._s
+        name = s._venue_name(venue)
+        if name not in s.data_venues:
+            # a venue with no feed of its own (mock, dark): seen through its current quote
+            v = s.venues[name]
+            s._catch_up(v, s.kernel.now)
+            return QuoteBook(v.quote())
         if s._price_shift is None:
             return s.view.book
         return ShiftedBook(s.view.book, s.shift_at(s.kernel.now))
@@ -294,6 +326,10 @@ class Session:
         self._price_shift = None if config.impact.model == "none" else self.shift_at
         self.fees: dict[str, FeeModel] = {vc.name: vc.fees.build() for vc in config.venues}
         vlist = list(venues) if venues is not None else [self._build_venue(vc) for vc in config.venues]
+        # venues that replay (or make) the session's data are seen through the strategy's view
+        self.data_venues = {
+            v.name for v in vlist if v is self.live_venue or isinstance(v, L2ReplayVenue | L3ReplayVenue)
+        }
         if self.live_venue is not None and self.live_venue not in vlist:
             raise ConfigError("the agent market needs a venue of kind 'replay' (it becomes the agent market)")
         self.venues: dict[str, Venue] = {v.name: v for v in vlist}
@@ -357,10 +393,6 @@ class Session:
         if vc.kind == "mock":
             return MockVenue(name=vc.name, instrument=self.instrument)
         if self.l3:
-            try:
-                from execsim.venues.l3_replay import L3ReplayVenue
-            except ImportError as err:  # pragma: no cover - until the L3 replay venue lands
-                raise ConfigError(f"L3 replay venues are not available: {err}") from None
             return L3ReplayVenue(
                 name=vc.name,
                 instrument=self.instrument,
