@@ -58,6 +58,7 @@ def test_every_exported_name_exists_in_every_package() -> None:
         "execsim.execution.algos",
         "execsim.backtest",
         "execsim.tca",
+        "execsim.reporting",
     ]:
         mod = importlib.import_module(pkg)
         missing = [n for n in mod.__all__ if not hasattr(mod, n)]
