@@ -48,7 +48,10 @@ def register(sub: Any) -> None:
         help="comma-separated outputs: html, json, terminal (default: all three)",
     )
     p.add_argument(
-        "--baseline", default=None, help="run name the others are compared with (default: the first)"
+        "--baseline",
+        default=None,
+        help="run group (run name, or algorithm when all runs share a name) the others are compared "
+        "with (default: the first)",
     )
     p.add_argument("--title", default=None, help="the report's title")
     p.add_argument(

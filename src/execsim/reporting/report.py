@@ -78,7 +78,8 @@ NOTES: tuple[str, ...] = (
     "Venue table (RTS 28 style): shares of volume and of executed orders over every order of the "
     "runs, including orders without a parent. An executed order is aggressive when any of its "
     "fills took liquidity, else passive. Directed orders are always 0 in a simulation.",
-    "A versus B: runs are grouped by run name; parents are paired by (run seed, parent index) "
+    "A versus B: runs are grouped by run name (by algorithm when every run has the same name and "
+    "one algorithm); parents are paired by (run seed, parent index) "
     "with common random numbers; differences are A − B (positive = A costs more), with a BCa "
     "bootstrap CI and a paired sign-flip permutation p-value.",
     "A rule is 'not evaluated' when TCA could not compute its value (no fills, a horizon past the "
