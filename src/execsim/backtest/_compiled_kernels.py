@@ -43,9 +43,21 @@ they happened, with the queue-ahead estimate before each.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
+from numba import njit
 
-from execsim.book._l2_kernels import DONE, M_BEST_ASK, M_BEST_BID, M_STATUS, NO_ASK, NO_BID, _run, l2_qty_at
+from execsim.book._l2_kernels import (
+    DONE,
+    M_BASE,
+    M_BEST_ASK,
+    M_BEST_BID,
+    M_N_OA,
+    M_N_OB,
+    M_STATUS,
+    NO_ASK,
+    NO_BID,
+    _overflow_qty,
+    _run,
+)
 from execsim.venues._l2_venue_kernels import (
     C_STRUCT,
     F_ID,
@@ -99,6 +111,7 @@ S_REJ_HALT = 23  # quotes rejected because trading was halted
 S_VOLUME = 24  # lots filled
 S_CANCELLED = 25  # orders cancelled at the exchange
 S_LOC_EVENTS = 26  # events applied to the local book
+S_NEED = 27  # rows a Q_GROW_* code asks for
 N_SC = 32
 
 # ---- command kinds
@@ -148,6 +161,9 @@ N_FL = 8
 # ---- return codes of quoter_run
 Q_DONE = 0  # the end was reached
 Q_NEED_DATA = 1  # the next decision lies beyond the horizon: feed more tape and call again
+Q_GROW_FILLS = 2  # FILLS (and FQA) need at least SC[S_NEED] rows
+Q_GROW_ORDERS = 3  # ORD needs at least SC[S_NEED] rows
+Q_GROW_COMMANDS = 4  # CMD needs at least SC[S_NEED] rows
 
 
 @njit(cache=True)
@@ -171,36 +187,11 @@ def _remove(OI, QA, SC, oid):
 
 
 @njit(cache=True)
-def _grow2(A, need):
-    """A copy of the int64 table ``A`` with room for at least ``need`` rows."""
-    cap = max(A.shape[0], 1)
-    while cap < need:
-        cap *= 2
-    B = np.zeros((cap, A.shape[1]), np.int64)
-    B[: A.shape[0]] = A
-    return B
-
-
-@njit(cache=True)
-def _grow1(A, need):
-    """A copy of the float64 array ``A`` with room for at least ``need`` values."""
-    cap = max(A.shape[0], 1)
-    while cap < need:
-        cap *= 2
-    B = np.zeros(cap, np.float64)
-    B[: A.shape[0]] = A
-    return B
-
-
-@njit(cache=True)
 def _collect(OI, QA, VS, F, FQ, SC, ORD, FILLS, FQA):
     """Record the fills the venue kernel wrote (L2ReplayVenue._collect_fills)."""
     n = VS[V_NFILL]
     VS[V_NFILL] = 0
-    k = SC[S_N_FILL]
-    if k + n > FILLS.shape[0]:
-        FILLS = _grow2(FILLS, k + n)
-        FQA = _grow1(FQA, k + n)
+    k = SC[S_N_FILL]  # room for n more: _room checked before the step
     resp = SC[S_RESP]
     for r in range(n):
         oid = F[r, F_ID]
@@ -230,10 +221,9 @@ def _collect(OI, QA, VS, F, FQ, SC, ORD, FILLS, FQA):
             ORD[o, D_TS_DONE] = ts
             _remove(OI, QA, SC, oid)
     SC[S_N_FILL] = k
-    return FILLS, FQA
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _advance_to(SX, events, until, OI, QA, VS, QP, OV, F, FQ, rej, out, SC, ORD, FILLS, FQA):
     """Replay the exchange's tape up to ``until`` (inclusive), recording every fill on the way.
 
@@ -241,6 +231,9 @@ def _advance_to(SX, events, until, OI, QA, VS, QP, OV, F, FQ, rej, out, SC, ORD,
     or at the end of the tape; grow or move the book when it asks), repeated until a call
     brings no fill, as ``Session._catch_up`` and ``L2ReplayVenue.handle`` do.
     """
+    i = SC[S_EX_I]
+    if i >= events.shape[0] or events[i].ts_event > until:
+        return SX  # nothing due: the kernel would return at once, changing nothing
     while True:
         while True:
             VS[V_NROWS] = SC[S_NROWS]
@@ -255,8 +248,26 @@ def _advance_to(SX, events, until, OI, QA, VS, QP, OV, F, FQ, rej, out, SC, ORD,
             if code != C_STRUCT:
                 break
         if VS[V_NFILL] == 0:
-            return SX, FILLS, FQA
-        FILLS, FQA = _collect(OI, QA, VS, F, FQ, SC, ORD, FILLS, FQA)
+            return SX
+        _collect(OI, QA, VS, F, FQ, SC, ORD, FILLS, FQA)
+
+
+@njit(cache=True)
+def _qty(S, side, price):
+    """Quantity at (side, price) of a book state; 0 when no level.
+
+    The book's own ``l2_qty_at`` reads the same places, but it unpacks the state tuple, which
+    costs reference counting on all seven arrays at every call (about 60 ns); this reads only
+    the arrays it needs.
+    """
+    M = S[0]
+    W = S[1] if side == 1 else S[2]
+    i = price - M[M_BASE]
+    if 0 <= i < W.shape[0]:
+        return W[i]
+    if side == 1:
+        return _overflow_qty(S[3], S[4], M[M_N_OB], price)
+    return _overflow_qty(S[5], S[6], M[M_N_OA], price)
 
 
 @njit(cache=True)
@@ -271,7 +282,7 @@ def _best(S, side):
         p = M[M_BEST_ASK]
         if p == NO_ASK:
             return 0, 0
-    return p, l2_qty_at(S, side, p)
+    return p, _qty(S, side, p)
 
 
 @njit(cache=True)
@@ -314,7 +325,7 @@ def _on_submit(SX, OI, QA, SC, ORD, oid, t):
         ORD[o, D_REASON] = R_NO_ROOM
         return
     SC[S_PRIO] += 1
-    lvl = l2_qty_at(SX, side, px)
+    lvl = _qty(SX, side, px)
     OI[n, O_ID] = oid
     OI[n, O_SIDE] = side
     OI[n, O_PRICE] = px
@@ -343,13 +354,13 @@ def _on_cancel(OI, QA, SC, ORD, oid, t):
         SC[S_CANCEL_REJ] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _arrivals(SX, events, upto, OI, QA, VS, QP, OV, F, FQ, rej, out, SC, ORD, FILLS, FQA, CMD):
     """Apply the commands arriving by ``upto``, each after the tape up to its arrival time."""
     head = SC[S_CMD_HEAD]
     while head < SC[S_CMD_TAIL] and CMD[head, 0] <= upto:
         t = CMD[head, 0]
-        SX, FILLS, FQA = _advance_to(SX, events, t, OI, QA, VS, QP, OV, F, FQ, rej, out, SC, ORD, FILLS, FQA)
+        SX = _advance_to(SX, events, t, OI, QA, VS, QP, OV, F, FQ, rej, out, SC, ORD, FILLS, FQA)
         kind = CMD[head, 1]
         oid = CMD[head, 2]
         head += 1
@@ -358,16 +369,16 @@ def _arrivals(SX, events, upto, OI, QA, VS, QP, OV, F, FQ, rej, out, SC, ORD, FI
             _on_submit(SX, OI, QA, SC, ORD, oid, t)
         else:
             _on_cancel(OI, QA, SC, ORD, oid, t)
-    return SX, FILLS, FQA
+    return SX
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _local_to(SL, events, local_ts, t, rej, out, SC):
     """Apply to the local book every event with ``local_ts <= t``."""
     i = SC[S_LOC_I]
-    stop = i + np.searchsorted(local_ts[i:], t, side="right")
-    if stop <= i:
+    if i >= local_ts.shape[0] or local_ts[i] > t:
         return SL
+    stop = i + np.searchsorted(local_ts[i:], t, side="right")
     ev = events[:stop]
     while i < stop:
         i2, code, _, _ = _run(SL[0], SL[1], SL[2], SL[3], SL[4], SL[5], SL[6], ev, i, out, 0, False, rej)
@@ -380,25 +391,72 @@ def _local_to(SL, events, local_ts, t, rej, out, SC):
 
 
 @njit(cache=True)
-def _push(CMD, SC, t, kind, oid):
-    tail = SC[S_CMD_TAIL]
-    if tail >= CMD.shape[0]:
-        head = SC[S_CMD_HEAD]
-        if head > 0:  # move what is in flight to the front
-            n = tail - head
-            for k in range(n):
-                CMD[k, 0] = CMD[head + k, 0]
-                CMD[k, 1] = CMD[head + k, 1]
-                CMD[k, 2] = CMD[head + k, 2]
-            SC[S_CMD_HEAD] = 0
-            tail = n
+def local_times(events, mode, offset, carry, out):
+    """Receive times of the strategy's feed into ``out``; return the new carry.
+
+    ``mode`` 0: the data's own latency, ``max(ts_recv - ts_event + offset, 0)``; 1: the constant
+    ``offset``. As the session's MarketView: ``ts_event + delay``, never decreasing (``carry`` is
+    the last receive time of the previous batch). One pass, no temporaries.
+    """
+    for k in range(events.shape[0]):
+        ev = events[k]
+        te = ev.ts_event
+        if mode == 0:
+            d = ev.ts_recv - te + offset
+            if d < 0:
+                d = 0
         else:
-            CMD = _grow2(CMD, tail + 1)
+            d = offset
+        x = te + d
+        if x > carry:
+            carry = x
+        out[k] = carry
+    return carry
+
+
+@njit(cache=True)
+def _push(CMD, SC, t, kind, oid):
+    tail = SC[S_CMD_TAIL]  # room checked by _room
     CMD[tail, 0] = t
     CMD[tail, 1] = kind
     CMD[tail, 2] = oid
     SC[S_CMD_TAIL] = tail + 1
-    return CMD
+
+
+@njit(cache=True)
+def _room(OI, SC, CMD, ORD, FILLS):
+    """0 when the tables have room for one more decision step, else the ``Q_GROW_*`` code.
+
+    A step can fill only orders resting now or in flight (each at most its open quantity) and
+    sends at most four commands and two orders.
+    """
+    head = SC[S_CMD_HEAD]
+    tail = SC[S_CMD_TAIL]
+    need = 0
+    for k in range(SC[S_NROWS]):
+        need += OI[k, O_LEAVES]
+    for j in range(head, tail):
+        if CMD[j, 1] == CMD_SUBMIT:
+            need += ORD[CMD[j, 2] - 1, D_QTY]
+    if SC[S_N_FILL] + need > FILLS.shape[0]:
+        SC[S_NEED] = SC[S_N_FILL] + need
+        return Q_GROW_FILLS
+    if SC[S_N_ORD] + 2 > ORD.shape[0]:
+        SC[S_NEED] = SC[S_N_ORD] + 2
+        return Q_GROW_ORDERS
+    if tail + 4 > CMD.shape[0]:
+        # move what is in flight to the front
+        n = tail - head
+        for k in range(n):
+            CMD[k, 0] = CMD[head + k, 0]
+            CMD[k, 1] = CMD[head + k, 1]
+            CMD[k, 2] = CMD[head + k, 2]
+        SC[S_CMD_HEAD] = 0
+        SC[S_CMD_TAIL] = n
+        if n + 4 > CMD.shape[0]:
+            SC[S_NEED] = n + 4
+            return Q_GROW_COMMANDS
+    return 0
 
 
 @njit(cache=True)
@@ -406,15 +464,13 @@ def _known_done(ORD, oid, t, resp):
     """Whether the strategy knows at ``t`` that the order is filled, cancelled or rejected."""
     o = oid - 1
     st = ORD[o, D_STATUS]
-    done = st == ST_FILLED or st == ST_CANCELLED or st == ST_REJECTED
+    done = st >= ST_FILLED  # filled, cancelled or rejected
     return done and ORD[o, D_TS_DONE] + resp <= t
 
 
 @njit(cache=True)
 def _new_order(ORD, SC, side, price, qty, t):
-    n = SC[S_N_ORD]
-    if n >= ORD.shape[0]:
-        ORD = _grow2(ORD, n + 1)
+    n = SC[S_N_ORD]  # room checked by _room
     ORD[n, D_SIDE] = side
     ORD[n, D_PRICE] = price
     ORD[n, D_QTY] = qty
@@ -424,18 +480,10 @@ def _new_order(ORD, SC, side, price, qty, t):
     ORD[n, D_TS_DONE] = -1
     SC[S_N_ORD] = n + 1
     SC[S_SUBMITS] += 1
-    return ORD, n + 1
+    return n + 1
 
 
-_A1I = types.Array(types.int64, 1, "C")
-_A2I = types.Array(types.int64, 2, "C")
-_A1F = types.Array(types.float64, 1, "C")
-_STATE = types.UniTuple(_A1I, 7)
-# arrays re-bound inside the loop (they grow): numba cannot infer a type that loops through calls
-_LOCALS = {"SX": _STATE, "SL": _STATE, "CMD": _A2I, "ORD": _A2I, "FILLS": _A2I, "FQA": _A1F}
-
-
-@njit(cache=True, locals=_LOCALS)
+@njit(cache=True)
 def quoter_run(
     SX, SL, events, local_ts, horizon, final,
     OI, QA, VS, QP, OV, F, FQ, rej_x, rej_l, out,
@@ -446,30 +494,28 @@ def quoter_run(
     ``final``: no tape beyond ``horizon`` will come, which is then the end of the run: once the
     next decision lies beyond it, the commands arriving by then are applied, the exchange
     replays the tape up to it, and the loop returns ``Q_DONE``. Otherwise the loop brings both
-    books and the exchange's commands up to ``horizon`` and returns ``Q_NEED_DATA``.
+    books and the exchange's commands up to ``horizon`` and returns ``Q_NEED_DATA``. A
+    ``Q_GROW_*`` code asks for a larger table (at least ``SC[S_NEED]`` rows) before going on.
 
-    Returns ``(SX, SL, CMD, ORD, FILLS, FQA, code)``: arrays are replaced when they grow.
+    Returns ``(SX, SL, code)``: the book states are replaced when they grow or move.
     """
     while True:
+        code = _room(OI, SC, CMD, ORD, FILLS)
+        if code != 0:
+            return SX, SL, code
         t = SC[S_T]
         if t > horizon:
-            SX, FILLS, FQA = _arrivals(
+            SX = _arrivals(
                 SX, events, horizon, OI, QA, VS, QP, OV, F, FQ, rej_x, out, SC, ORD, FILLS, FQA, CMD
             )
-            SX, FILLS, FQA = _advance_to(
-                SX, events, horizon, OI, QA, VS, QP, OV, F, FQ, rej_x, out, SC, ORD, FILLS, FQA
-            )
+            SX = _advance_to(SX, events, horizon, OI, QA, VS, QP, OV, F, FQ, rej_x, out, SC, ORD, FILLS, FQA)
             if final:
-                return SX, SL, CMD, ORD, FILLS, FQA, Q_DONE
+                return SX, SL, Q_DONE
             SL = _local_to(SL, events, local_ts, horizon, rej_l, out, SC)
-            return SX, SL, CMD, ORD, FILLS, FQA, Q_NEED_DATA
+            return SX, SL, Q_NEED_DATA
         # the exchange up to t: commands arriving by then, the tape, our fills
-        SX, FILLS, FQA = _arrivals(
-            SX, events, t, OI, QA, VS, QP, OV, F, FQ, rej_x, out, SC, ORD, FILLS, FQA, CMD
-        )
-        SX, FILLS, FQA = _advance_to(
-            SX, events, t, OI, QA, VS, QP, OV, F, FQ, rej_x, out, SC, ORD, FILLS, FQA
-        )
+        SX = _arrivals(SX, events, t, OI, QA, VS, QP, OV, F, FQ, rej_x, out, SC, ORD, FILLS, FQA, CMD)
+        SX = _advance_to(SX, events, t, OI, QA, VS, QP, OV, F, FQ, rej_x, out, SC, ORD, FILLS, FQA)
         # what the strategy knows at t: the book at its receive time, the fills reported to it
         SL = _local_to(SL, events, local_ts, t, rej_l, out, SC)
         k = SC[S_KNOWN]
@@ -489,16 +535,16 @@ def quoter_run(
         for j in range(2):
             cur = SC[S_CUR_BID + j]
             if cur > 0 and not _known_done(ORD, cur, t, resp):
-                CMD = _push(CMD, SC, arrive, CMD_CANCEL, cur)
+                _push(CMD, SC, arrive, CMD_CANCEL, cur)
                 SC[S_CANCELS] += 1
             SC[S_CUR_BID + j] = 0
         if qout[1] > 0:
-            ORD, oid = _new_order(ORD, SC, 1, qout[0], qout[1], t)
-            CMD = _push(CMD, SC, arrive, CMD_SUBMIT, oid)
+            oid = _new_order(ORD, SC, 1, qout[0], qout[1], t)
+            _push(CMD, SC, arrive, CMD_SUBMIT, oid)
             SC[S_CUR_BID] = oid
         if qout[3] > 0:
-            ORD, oid = _new_order(ORD, SC, -1, qout[2], qout[3], t)
-            CMD = _push(CMD, SC, arrive, CMD_SUBMIT, oid)
+            oid = _new_order(ORD, SC, -1, qout[2], qout[3], t)
+            _push(CMD, SC, arrive, CMD_SUBMIT, oid)
             SC[S_CUR_ASK] = oid
         SC[S_DECISIONS] += 1
         SC[S_T] = t + SC[S_INTERVAL]

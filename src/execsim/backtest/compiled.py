@@ -35,6 +35,7 @@ Arrow tables in the layout of :class:`~execsim.backtest.results.RunResult`'s ``f
 
 from __future__ import annotations
 
+import contextlib
 import math
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -61,6 +62,7 @@ __all__ = [
     "DECIDE_SIGNATURE",
     "FILL_DTYPE",
     "ORDER_DTYPE",
+    "ORDER_REASONS",
     "CompiledRunResult",
     "compile_decide",
     "run_compiled_quoter",
@@ -112,7 +114,7 @@ ORDER_DTYPE: Final = np.dtype(
         ("ts_submit", np.int64),
         ("ts_arrive", np.int64),
         ("ts_done", np.int64),
-        ("reason", "U40"),
+        ("reason", np.int8),
         ("arrival_bid_px", np.int64),
         ("arrival_bid_qty", np.int64),
         ("arrival_ask_px", np.int64),
@@ -120,7 +122,8 @@ ORDER_DTYPE: Final = np.dtype(
     ]
 )
 """One order, as the exchange knows it at the end: ``status`` is ``filled``, ``cancelled``,
-``rejected`` or ``expired`` (still resting at the end, or not yet arrived: ``ts_arrive`` -1)."""
+``rejected`` or ``expired`` (still resting at the end, or not yet arrived: ``ts_arrive`` -1);
+``reason`` indexes :data:`ORDER_REASONS` (the tables carry the words)."""
 
 _WHY: Final = np.array(["queue", "through", "cross"])
 _STATUS: Final = {
@@ -130,14 +133,17 @@ _STATUS: Final = {
     _q.ST_CANCELLED: "cancelled",
     _q.ST_REJECTED: "rejected",
 }
-# the L2 replay venue's wording, so tables from both paths read alike
-_REASON: Final = {
+_REASON_TEXT: Final = {
     _q.R_NONE: "",
     _q.R_POST_ONLY: "post-only order would take liquidity",
     _q.R_HALTED: "halted",
     _q.R_USER: "cancelled by request",
     _q.R_NO_ROOM: "too many resting orders",
 }
+_R_END: Final = len(_REASON_TEXT)
+ORDER_REASONS: Final = (*(_REASON_TEXT[k] for k in range(_R_END)), "session end")
+"""Why an order ended as it did, by :data:`ORDER_DTYPE`'s ``reason`` code (the L2 replay venue's
+wording, so tables from both paths read alike)."""
 _OI_ROWS: Final = 8  # decisions leave at most 2 quotes resting (a decision's cancels arrive with its quotes)
 _WINDOW: Final = 1 << 12
 
@@ -188,8 +194,9 @@ def compile_decide(decide: Callable[..., None] | Dispatcher | CFunc) -> CFunc:
     the strategy; compiling ``decide`` itself takes a fraction of a second, once per process.
     """
     if isinstance(decide, CFunc):
-        if decide._sig != DECIDE_SIGNATURE:
-            raise ConfigError(f"decide cfunc has signature {decide._sig}, expected {DECIDE_SIGNATURE}")
+        sig = getattr(decide, "_sig", None)
+        if sig != DECIDE_SIGNATURE:
+            raise ConfigError(f"decide cfunc has signature {sig}, expected {DECIDE_SIGNATURE}")
         return decide
     try:
         hit = _COMPILED.get(decide)
@@ -208,10 +215,8 @@ def compile_decide(decide: Callable[..., None] | Dispatcher | CFunc) -> CFunc:
             f"decide {name} does not compile for (t_ns, bid_px, bid_qty, ask_px, ask_qty, position, "
             f"params: float64[:], out: int64[:]) -> None: {err}"
         ) from None
-    try:
+    with contextlib.suppress(TypeError):  # not weak-referenceable: compiled again next time
         _COMPILED[decide] = compiled
-    except TypeError:
-        pass
     return compiled
 
 
@@ -291,7 +296,9 @@ class CompiledRunResult:
                 "status": pa.array(o["status"].tolist(), pa.string()),
                 "ts_submit": pa.array(o["ts_submit"], pa.int64()),
                 "ts_done": pa.array(o["ts_done"], pa.int64()),
-                "reason": pa.array(o["reason"].tolist(), pa.string(), mask=o["reason"] == ""),
+                "reason": pa.array(
+                    np.array(ORDER_REASONS, object)[o["reason"]], pa.string(), mask=o["reason"] == 0
+                ),
                 "tag": pa.array([""] * n, pa.string()),
                 "parent_id": pa.array(np.zeros(n, np.int64)),
                 "arrival_bid_px": opt("arrival_bid_px"),
@@ -339,10 +346,25 @@ class _LocalClock:
         self._carry = np.iinfo(np.int64).min
 
     def __call__(self, ev: np.ndarray) -> np.ndarray:
-        delays = self._model.delays(ev["ts_event"], ts_recv_ns=ev["ts_recv"])
+        m = self._model
+        if type(m) is DataLatency or type(m) is ConstantLatency:
+            # the same integer arithmetic in one compiled pass (numpy needs ~20 ns an event)
+            data = type(m) is DataLatency
+            out = np.empty(ev.shape[0], np.int64)
+            off = m.offset_ns if isinstance(m, DataLatency) else m.latency_ns
+            self._carry = int(_q.local_times(ev, 0 if data else 1, off, self._carry, out))
+            return out
+        delays = m.delays(ev["ts_event"], ts_recv_ns=ev["ts_recv"])
         local = np.maximum.accumulate(np.maximum(ev["ts_event"] + delays, self._carry))
         self._carry = int(local[-1])
         return np.ascontiguousarray(local, dtype=np.int64)
+
+
+def _grown(a: np.ndarray, need: int) -> np.ndarray:
+    """A copy of ``a`` with at least twice its rows and at least ``need``."""
+    b = np.zeros((max(need, 2 * a.shape[0]), *a.shape[1:]), a.dtype)
+    b[: a.shape[0]] = a
+    return b
 
 
 def _check_ns(name: str, value: int, *, positive: bool = False) -> int:
@@ -470,13 +492,24 @@ def run_compiled_quoter(
             if end_ns is not None and end_ns <= horizon:
                 end = int(end_ns)
                 horizon, final = end, True
-        SX, SL, CMD, ORD, FILLS, FQA, code = _q.quoter_run(
+        SX, SL, code = _q.quoter_run(
             SX, SL, ev, loc, horizon, final, OI, QA, VS, QP, OV, F, FQ, rej_x, rej_l, out,
             SC, CMD, ORD, FILLS, FQA, fn, par, qout,
         )  # fmt: skip
         if code == _q.Q_DONE:
             break
-        assert nxt is not None  # Q_NEED_DATA only comes before the final horizon
+        need = int(SC[_q.S_NEED])
+        if code == _q.Q_GROW_FILLS:
+            FILLS, FQA = _grown(FILLS, need), _grown(FQA, need)
+            continue
+        if code == _q.Q_GROW_ORDERS:
+            ORD = _grown(ORD, need)
+            continue
+        if code == _q.Q_GROW_COMMANDS:
+            CMD = _grown(CMD, need)
+            continue
+        if code != _q.Q_NEED_DATA or nxt is None:  # pragma: no cover - a kernel bug
+            raise ExecsimError(f"run_compiled_quoter: unexpected kernel code {code}")
         keep = int(min(SC[_q.S_EX_I], SC[_q.S_LOC_I]))
         ev = np.concatenate((ev[keep:], nxt))
         loc = np.concatenate((loc[keep:], clock(nxt)))
@@ -530,29 +563,28 @@ def _result(
         fills["fee"] = fees.fee(instrument, fills["price"], fills["qty"], np.ones(nf, np.bool_))
 
     no = int(SC[_q.S_N_ORD])
-    O = ORD[:no]
+    od = ORD[:no]
     orders = np.zeros(no, ORDER_DTYPE)
     orders["order_id"] = np.arange(1, no + 1)
-    orders["side"] = O[:, _q.D_SIDE]
-    orders["price"] = O[:, _q.D_PRICE]
-    orders["qty"] = O[:, _q.D_QTY]
-    orders["filled_qty"] = O[:, _q.D_FILLED]
+    orders["side"] = od[:, _q.D_SIDE]
+    orders["price"] = od[:, _q.D_PRICE]
+    orders["qty"] = od[:, _q.D_QTY]
+    orders["filled_qty"] = od[:, _q.D_FILLED]
     with np.errstate(invalid="ignore", divide="ignore"):
         orders["avg_price"] = np.where(
-            O[:, _q.D_FILLED] > 0, O[:, _q.D_NOTIONAL] / np.maximum(O[:, _q.D_FILLED], 1), math.nan
+            od[:, _q.D_FILLED] > 0, od[:, _q.D_NOTIONAL] / np.maximum(od[:, _q.D_FILLED], 1), math.nan
         )
-    st = O[:, _q.D_STATUS]
+    st = od[:, _q.D_STATUS]
     orders["status"] = np.array([_STATUS[int(s)] for s in range(5)])[st] if no else []
     open_ = (st == _q.ST_SENT) | (st == _q.ST_RESTING)
-    orders["ts_submit"] = O[:, _q.D_TS_SUBMIT]
-    orders["ts_arrive"] = O[:, _q.D_TS_ARRIVE]
-    orders["ts_done"] = np.where(open_, end, O[:, _q.D_TS_DONE])
-    reasons = np.array([_REASON[k] for k in range(len(_REASON))], dtype="U40")
-    orders["reason"] = np.where(open_, "session end", reasons[O[:, _q.D_REASON]]) if no else []
-    orders["arrival_bid_px"] = O[:, _q.D_ARR_BID_PX]
-    orders["arrival_bid_qty"] = O[:, _q.D_ARR_BID_QTY]
-    orders["arrival_ask_px"] = O[:, _q.D_ARR_ASK_PX]
-    orders["arrival_ask_qty"] = O[:, _q.D_ARR_ASK_QTY]
+    orders["ts_submit"] = od[:, _q.D_TS_SUBMIT]
+    orders["ts_arrive"] = od[:, _q.D_TS_ARRIVE]
+    orders["ts_done"] = np.where(open_, end, od[:, _q.D_TS_DONE])
+    orders["reason"] = np.where(open_, _R_END, od[:, _q.D_REASON])
+    orders["arrival_bid_px"] = od[:, _q.D_ARR_BID_PX]
+    orders["arrival_bid_qty"] = od[:, _q.D_ARR_BID_QTY]
+    orders["arrival_ask_px"] = od[:, _q.D_ARR_ASK_PX]
+    orders["arrival_ask_qty"] = od[:, _q.D_ARR_ASK_QTY]
 
     counters = {
         "events": int(VS[_vk.V_EVENTS]),
