@@ -239,3 +239,50 @@ def test_orders_record_the_venue_quote_at_arrival() -> None:
     res = run_session(_cfg(), strategy=Recorder(), venues=[_mock(99_950, 100_010)])
     o = res.orders.to_pylist()[0]
     assert (o["arrival_bid_px"], o["arrival_ask_px"], o["arrival_ask_qty"]) == (99_950, 100_010, 50)
+
+
+def test_a_pre_trade_control_denies_an_order_as_an_event_and_nothing_reaches_the_venue() -> None:
+    class Big(Strategy):
+        def __init__(self) -> None:
+            self.updates: list[Any] = []
+
+        def on_start(self, ctx: StrategyContext) -> None:
+            ctx.set_timer(ctx.now + 10**9, None)
+
+        def on_timer(self, ctx: StrategyContext, payload: Any) -> None:
+            ctx.submit(Side.BUY, 5_000, 100_010)
+            ctx.submit(Side.BUY, 10, 100_010)
+
+        def on_order_update(self, ctx: StrategyContext, order: OrderInfo, report: Any) -> None:
+            self.updates.append((order.order_id, order.status, getattr(report, "rule", None)))
+
+    s = Big()
+    res = run_session(_cfg(risk={"max_order_qty": 1_000}), strategy=s, venues=[_mock()])
+    orders = {o["order_id"]: o for o in res.orders.to_pylist()}
+    assert orders[1]["status"] == "rejected"
+    assert orders[1]["reason"].startswith("denied: max_order_qty")
+    assert orders[2]["status"] == "filled"
+    assert (1, OrderStatus.REJECTED, "max_order_qty") in s.updates
+    assert all(f["order_id"] == 2 for f in res.fills.to_pylist())
+    kinds = {e["kind"] for e in res.oms_events.to_pylist()}
+    assert "denied" in kinds
+
+
+def test_the_kill_switch_cancels_open_orders_and_denies_new_ones() -> None:
+    from execsim.backtest.session import Session
+
+    class Rest(Strategy):
+        def on_start(self, ctx: StrategyContext) -> None:
+            ctx.set_timer(ctx.now + 10**9, "rest")
+            ctx.set_timer(ctx.now + 3 * 10**9, "again")
+
+        def on_timer(self, ctx: StrategyContext, payload: Any) -> None:
+            ctx.submit(Side.BUY, 5, 99_000)
+
+    session = Session(_cfg(), strategy=Rest(), venues=[_mock()])
+    session.kernel.schedule(session.start_ns + 2 * 10**9, lambda: session.kill(reason="test"), priority=2)
+    res = session.run()
+    orders = {o["order_id"]: o for o in res.orders.to_pylist()}
+    assert orders[1]["status"] == "cancelled"
+    assert orders[2]["status"] == "rejected"
+    assert "kill_switch" in orders[2]["reason"]

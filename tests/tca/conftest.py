@@ -14,6 +14,7 @@ import pyarrow as pa
 import pytest
 
 from execsim.backtest import RunResult
+from execsim.execution import EVENT_LOG_SCHEMA
 from execsim.model.instrument import Instrument
 
 T0 = 1_704_205_800_000_000_000
@@ -208,6 +209,7 @@ class RunBuilder:
             "parents": parents, "orders": orders, "fills": fills, "order_events": order_events,
             "market": market(self.quotes), "market_trades": trades,
             "strategy_log": pa.table({"ts": pa.array([], i64), "message": pa.array([], s)}),
+            "oms_events": EVENT_LOG_SCHEMA.empty_table(),
         }  # fmt: skip
         if self.cf_quotes:
             tables["counterfactual_market"] = market(self.cf_quotes)

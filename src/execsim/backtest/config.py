@@ -23,6 +23,7 @@ from pydantic import ConfigDict, Field
 
 from execsim.backtest.sources import DataSource, SyntheticSource
 from execsim.core.config import FrozenConfig
+from execsim.execution.risk import RiskConfig
 from execsim.impact.config import ImpactConfig
 from execsim.venues.fees import FeeConfig
 from execsim.venues.latency import LatencyConfig
@@ -88,6 +89,12 @@ class RunConfig(FrozenConfig):
     venues: list[VenueConfig] = Field(default_factory=lambda: [VenueConfig()], min_length=1)
     latency: LatencyPaths = Field(default_factory=LatencyPaths)
     impact: ImpactConfig = Field(default_factory=ImpactConfig)
+    risk: RiskConfig = Field(
+        default_factory=RiskConfig, description="pre-trade controls (all off by default)"
+    )
+    participation_window_ns: int = Field(
+        default=60_000_000_000, gt=0, description="market volume window for the max-participation control"
+    )
     strategy: StrategyConfig
     start_ns: int | None = None
     end_ns: int | None = None

@@ -8,7 +8,8 @@ The folder (``<output>/<name>-<config id prefix>/``) holds::
     orders.parquet      one row per order: what was asked, what happened (with its parent), and
                         the venue's quote just before the order reached it (arrival_*)
     fills.parquet       one row per fill (venue time, receive time, price, qty, liquidity, fee)
-    order_events.parquet every execution report in delivery order (and session-end expiries)
+    order_events.parquet every execution report in delivery order (and denials, session-end expiries)
+    oms_events.parquet  the OMS's complete event log (requests, transitions, denials, kill switch)
     market.parquet      each venue's best bid and offer sampled at the run's interval
     market_trades.parquet every market trade print of the replayed data
     strategy_log.parquet messages the strategy logged
@@ -37,11 +38,20 @@ from execsim.model.instrument import Instrument
 
 if TYPE_CHECKING:
     from execsim.backtest.config import RunConfig
-    from execsim.backtest.ledger import Ledger
+    from execsim.execution.oms import OrderManager
 
 __all__ = ["RunResult", "build_manifest"]
 
-TABLES = ("parents", "orders", "fills", "order_events", "market", "market_trades", "strategy_log")
+TABLES = (
+    "parents",
+    "orders",
+    "oms_events",
+    "fills",
+    "order_events",
+    "market",
+    "market_trades",
+    "strategy_log",
+)
 
 
 def build_manifest(
@@ -100,14 +110,14 @@ class RunResult:
         config: RunConfig,
         manifest: dict[str, Any],
         instrument: Instrument,
-        ledger: Ledger,
+        oms: OrderManager,
         samples: list[tuple[int, str, int, int, int, int]],
         trades: np.ndarray,
         arrival_quotes: dict[int, Any] | None = None,
         strategy_log: list[tuple[int, str]],
     ) -> RunResult:
         """Assemble the result tables from a finished session."""
-        rows = ledger.all_orders()
+        rows = oms.all_orders()
         orders = {
             "order_id": [o.order_id for o, _, _ in rows],
             "venue": [o.venue for o, _, _ in rows],
@@ -130,7 +140,7 @@ class RunResult:
             orders[f"arrival_{col}"] = pa.array(
                 [getattr(aq[o.order_id], col) if o.order_id in aq else None for o, _, _ in rows], pa.int64()
             )
-        pr = ledger.parents
+        pr = oms.parents
         parents = {
             "parent_id": pa.array([p.parent_id for p in pr], pa.int64()),
             "side": pa.array([p.side.value for p in pr], pa.string()),
@@ -142,7 +152,8 @@ class RunResult:
             "algo": pa.array([p.algo for p in pr], pa.string()),
             "venue": pa.array([p.venue for p in pr], pa.string()),
         }
-        ev: list[Any] = list(zip(*ledger.events, strict=True)) if ledger.events else [() for _ in range(10)]
+        log = oms.report_log
+        ev: list[Any] = list(zip(*log, strict=True)) if log else [() for _ in range(10)]
         order_events = {
             "ts_venue": pa.array(ev[0], pa.int64()),
             "ts_recv": pa.array(ev[1], pa.int64()),
@@ -164,11 +175,11 @@ class RunResult:
             "ask_px": pa.array(sm[4], pa.int64()),
             "ask_qty": pa.array(sm[5], pa.int64()),
         }
-        f = ledger.fills_array()
+        f = oms.fills_array()
         fills = {
             k: pa.array(v.tolist(), pa.string()) if v.dtype == object else pa.array(v) for k, v in f.items()
         }
-        log: list[Any] = list(zip(*strategy_log, strict=True)) if strategy_log else [(), ()]
+        slog: list[Any] = list(zip(*strategy_log, strict=True)) if strategy_log else [(), ()]
         tables = {
             "parents": _table(parents),
             "orders": _table(orders),
@@ -176,8 +187,9 @@ class RunResult:
             "order_events": _table(order_events),
             "market": _table(market),
             "market_trades": _table({n: trades[n] for n in trades.dtype.names or ()}),
+            "oms_events": oms.events.to_arrow(),
             "strategy_log": _table(
-                {"ts": pa.array(log[0], pa.int64()), "message": pa.array(log[1], pa.string())}
+                {"ts": pa.array(slog[0], pa.int64()), "message": pa.array(slog[1], pa.string())}
             ),
         }
         manifest = {**manifest, "instrument": instrument.to_dict()}

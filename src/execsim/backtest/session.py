@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 
 from execsim.backtest.config import RunConfig, VenueConfig
-from execsim.backtest.ledger import Ledger
 from execsim.backtest.market_view import MarketView
 from execsim.backtest.results import RunResult, build_manifest
 from execsim.backtest.sources import OpenedSource
@@ -38,16 +37,22 @@ from execsim.book.l2 import L2Book
 from execsim.book.l3 import L3Book
 from execsim.core.errors import ConfigError, ExecsimError
 from execsim.data.schema import K_ADD, K_DELETE, K_EXECUTE
+from execsim.execution.events import (
+    CancelRequest,
+    KillScope,
+    ModifyRequest,
+    OrderDenied,
+    OrderRequest,
+)
+from execsim.execution.oms import OrderManager
 from execsim.execution.strategy import BookView, OrderInfo, ParentInfo, Strategy
 from execsim.impact.base import ImpactState
 from execsim.kernel import Kernel
 from execsim.model.enums import OrderType, Side, TimeInForce
 from execsim.model.instrument import Instrument
 from execsim.venues.base import (
-    CancelOrder,
     ExecutionReport,
     MockVenue,
-    ModifyOrder,
     Quote,
     ReportKind,
     SubmitOrder,
@@ -233,14 +238,14 @@ class _Context:
         self._s.send_modify(order_id, price, qty)
 
     def order(self, order_id: int) -> OrderInfo:
-        return self._s.ledger.get(order_id)
+        return self._s.oms.order(order_id)
 
     def open_orders(self) -> list[OrderInfo]:
-        return self._s.ledger.open_orders()
+        return self._s.oms.open_orders()
 
     @property
     def position(self) -> int:
-        return self._s.ledger.position
+        return self._s.oms.position
 
     def set_timer(self, at_ns: int, payload: Any = None) -> None:
         self._s.kernel.schedule(at_ns, self._s.fire_timer, payload, priority=P_TIMER)
@@ -342,7 +347,7 @@ class Session:
             self.view.push(first)
         else:
             self.view = MarketView(self.source.open(), L3Book() if self.l3 else L2Book(), self.md_latency)
-        self.ledger = Ledger()
+        self.oms = OrderManager(self.instrument, config.risk)
         self.ctx = _Context(self)
         self.trades_subscribed = False
         self.strategy_log: list[tuple[int, str]] = []
@@ -350,7 +355,6 @@ class Session:
         self._venue_open: dict[str, set[int]] = {n: set() for n in self.venues}
         self._order_venue: dict[int, str] = {}
         self.arrival_quotes: dict[int, Quote] = {}
-        self._next_id = 1
         self._progress = progress
         self._done = False
         self.end_ns: int | None = config.end_ns if config.end_ns is not None else self.end_ns_default
@@ -432,31 +436,40 @@ class Session:
         parent_id: int = 0,
     ) -> int:
         name = self._venue_name(venue)
-        if parent_id and not any(p.parent_id == parent_id for p in self.ledger.parents):
-            raise ExecsimError(f"unknown parent id {parent_id}; declare it with ctx.new_parent first")
-        oid = self._next_id
-        self._next_id += 1
         now = self.kernel.now
-        self.ledger.new_order(
-            order_id=oid,
-            venue=name,
-            side=side,
-            qty=qty,
-            price=price,
-            order_type=order_type,
-            tif=tif,
-            ts=now,
-            tag=tag,
-            parent_id=parent_id,
-        )
-        self._order_venue[oid] = name
-        arrival = now + self.entry_latency.delay(now)
-        cmd = SubmitOrder(
-            ts_ns=arrival, order_id=oid, side=side, qty=qty, price=price, order_type=order_type, tif=tif,
-            post_only=post_only, display_qty=display_qty, min_qty=min_qty,
+        req = OrderRequest(
+            venue=name, side=side, qty=qty, price=price, order_type=order_type, tif=tif, post_only=post_only,
+            display_qty=display_qty, min_qty=min_qty, tag=tag, parent_id=parent_id,
         )  # fmt: skip
-        self.kernel.schedule(arrival, self._arrive, name, cmd, "submit", priority=P_ARRIVAL)
-        return oid
+        ev = self.oms.request_new(
+            req, now=now, reference_price=self._reference_price(), recent_volume=self._recent_volume()
+        )
+        self._order_venue[ev.order_id] = name
+        if isinstance(ev, OrderDenied):
+            # a pre-trade control refused it: the strategy learns at once, like a report
+            self.kernel.schedule(
+                now, self._call, self.strategy.on_order_update, ev.order, ev, priority=P_REPORT
+            )
+            return ev.order_id
+        arrival = now + self.entry_latency.delay(now)
+        self.kernel.schedule(
+            arrival, self._arrive, name, ev.to_command(arrival), "submit", priority=P_ARRIVAL
+        )
+        return ev.order_id
+
+    def _reference_price(self) -> float | None:
+        """The mid the strategy sees now (price collars are set against it)."""
+        book = self.ctx.book()
+        bid, ask = book.best_bid(), book.best_ask()
+        return (bid[0] + ask[0]) / 2 if bid and ask else None
+
+    def _recent_volume(self) -> int | None:
+        """Market volume the strategy saw in the participation window (only when a control needs it)."""
+        if self.config.risk.max_participation is None:
+            return None
+        trades = self.view.trades()
+        since = self.kernel.now - self.config.participation_window_ns
+        return int(trades["qty"][trades["ts_local"] > since].sum())
 
     def new_parent(
         self, side: Side, qty: int, *, limit_price: int | None, algo: str, venue: str
@@ -466,19 +479,16 @@ class Session:
         self.view.advance_to(self.kernel.now)
         book = self.ctx.book()  # as the strategy sees it, impact shift included
         bid, ask = book.best_bid(), book.best_ask()
-        info = ParentInfo(
-            parent_id=len(self.ledger.parents) + 1,
-            side=side,
-            qty=qty,
-            ts_decision=self.kernel.now,
+        return self.oms.new_parent(
+            side,
+            qty,
+            now=self.kernel.now,
             arrival_bid=bid[0] if bid else 0,
             arrival_ask=ask[0] if ask else 0,
             limit_price=limit_price,
             algo=algo,
             venue=venue,
-        )
-        self.ledger.parents.append(info)
-        return info
+        ).info
 
     def _known(self, order_id: int) -> str:
         if order_id not in self._order_venue:
@@ -486,20 +496,38 @@ class Session:
         return self._order_venue[order_id]
 
     def send_cancel(self, order_id: int, qty: int | None) -> None:
-        name = self._known(order_id)
-        now = self.kernel.now
-        if qty is None:
-            self.ledger.mark_pending_cancel(order_id)
-        arrival = now + self.entry_latency.delay(now)
-        cmd = CancelOrder(ts_ns=arrival, order_id=order_id, qty=qty)
-        self.kernel.schedule(arrival, self._arrive, name, cmd, "cancel", priority=P_ARRIVAL)
+        self._known(order_id)
+        req = self.oms.request_cancel(order_id, qty, now=self.kernel.now)
+        if isinstance(req, CancelRequest):
+            self._send(req, "cancel")
 
     def send_modify(self, order_id: int, price: int | None, qty: int | None) -> None:
-        name = self._known(order_id)
+        self._known(order_id)
+        req = self.oms.request_modify(
+            order_id,
+            price=price,
+            qty=qty,
+            now=self.kernel.now,
+            reference_price=self._reference_price(),
+            recent_volume=self._recent_volume(),
+        )
+        if isinstance(req, ModifyRequest):
+            self._send(req, "modify")
+
+    def _send(self, req: CancelRequest | ModifyRequest, command: str) -> None:
         now = self.kernel.now
         arrival = now + self.entry_latency.delay(now)
-        cmd = ModifyOrder(ts_ns=arrival, order_id=order_id, price=price, qty=qty)
-        self.kernel.schedule(arrival, self._arrive, name, cmd, "modify", priority=P_ARRIVAL)
+        self.kernel.schedule(
+            arrival, self._arrive, req.venue, req.to_command(arrival), command, priority=P_ARRIVAL
+        )
+
+    def kill(self, scope: KillScope | None = None, *, reason: str, by: str = "") -> int:
+        """Kill switch: cancel every open order in ``scope`` (default: everything) and deny new
+        ones there until reset; logged in the OMS event log. Returns the number of cancels sent."""
+        reqs = self.oms.kill(scope or KillScope(), now=self.kernel.now, reason=reason, by=by)
+        for req in reqs:
+            self._send(req, "cancel")
+        return len(reqs)
 
     # -- kernel callbacks -----------------------------------------------------------------------
     def _catch_up(self, venue: Venue, t: int) -> None:
@@ -529,7 +557,7 @@ class Session:
                 open_.discard(r.order_id)
             fee = 0.0
             if r.kind is ReportKind.FILL:
-                side = self.ledger.get(r.order_id).side
+                side = self.oms.order(r.order_id).side
                 self._shift_t = max(self._shift_t, r.ts_ns)
                 self.impact.on_fill(self._shift_t, side.code, r.qty, r.price)
                 fee = float(
@@ -545,10 +573,10 @@ class Session:
 
     def _deliver(self, r: ExecutionReport, command: str, fee: float) -> None:
         now = self.kernel.now
-        fill = self.ledger.apply(r, command=command, ts_recv=now, fee=fee)
-        self._call(self.strategy.on_order_update, self.ledger.get(r.order_id), r)
-        if fill is not None:
-            self._call(self.strategy.on_fill, fill)
+        ev = self.oms.on_report(r, command=command, now=now, fee=fee)
+        self._call(self.strategy.on_order_update, ev.order, r)
+        if ev.fill is not None:
+            self._call(self.strategy.on_fill, ev.fill)
 
     def fire_timer(self, payload: Any) -> None:
         self._call(self.strategy.on_timer, payload)
@@ -641,7 +669,7 @@ class Session:
         k.run(until_ns=final)
         self.view.advance_to(final)
         self._call(self.strategy.on_stop)
-        self.ledger.expire_open(k.now, "session end")
+        self.oms.expire_open(k.now, "session end")
         return self._result(final)
 
     def _result(self, end: int) -> RunResult:
@@ -665,7 +693,7 @@ class Session:
             config=self.config,
             manifest=manifest,
             instrument=self.instrument,
-            ledger=self.ledger,
+            oms=self.oms,
             samples=self.samples,
             arrival_quotes=self.arrival_quotes,
             trades=self.view.trades(),
