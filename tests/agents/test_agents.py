@@ -91,8 +91,9 @@ def test_momentum_traders_buy_after_an_up_move() -> None:
     base.advance(t1)
     pushed.advance(t1)
     _sweep_asks(pushed, 30, t1)  # the mid jumps about 15 ticks
-    base.advance(t1 + 60 * S)
-    pushed.advance(t1 + 60 * S)
+    # (not much longer: with no one else trading, the momentum buyers soon empty the ask side)
+    base.advance(t1 + 10 * S)
+    pushed.advance(t1 + 10 * S)
     assert pushed.stats["momentum_orders"] > 5
     assert pushed.stats["momentum_position"] > 0
     assert base.stats["momentum_position"] < pushed.stats["momentum_position"]

@@ -13,9 +13,9 @@ State (``int64`` unless said; owned by :class:`execsim.agents.market._MarketStat
 Book ``OR, H, L, SK, SL, M`` and match buffers ``F, U``: as in the book kernels.
 ``S`` (NS,) scalars ``S_*``; ``X`` (NX,) float64 scalars ``X_*``; ``P`` (NP,) float64
 parameters ``P_*``. ``LSZ/LCW``, ``MSZ/MCW``: limit / market order size tables (sizes,
-cumulative weights). ``Z`` (max_orders, NZ) noise-order slots, columns ``Z_*``; ``ZL`` (2,
-max_orders) the dense list of occupied slots of each class (fleeting, patient: ``S[S_ZN + c]``
-of them), so a cancellation picks a uniform resting order of its class in O(1); ``ZF`` a stack
+cumulative weights). ``Z`` (max_orders, NZ) noise-order slots, columns ``Z_*``; ``ZL`` (N_CLASSES,
+max_orders) the dense list of occupied slots of each class (fleeting, patient, deep:
+``S[S_ZN + c]`` of them), so a cancellation picks a uniform resting order of its class in O(1); ``ZF`` a stack
 of free slots (``S[S_ZFREE]`` of them). ``MM`` (n_mm, NMM) market makers,
 columns ``MM_*``; ``MMH`` (n_mm,) float64 half spreads. ``R`` (N_STREAMS, block) float64
 pre-drawn uniforms of each random stream and ``RP`` (N_STREAMS,) the read position in each
@@ -104,9 +104,11 @@ PR_LIMIT = 0
 PR_MARKET = 1
 PR_CANCEL_FAST = 2  # cancellations of fleeting noise orders
 PR_CANCEL_SLOW = 3  # cancellations of patient noise orders
-PR_MOMENTUM = 4
-PR_VALUE = 5
-N_PROC = 6
+PR_CANCEL_FAR = 4  # cancellations of deep noise orders
+PR_MOMENTUM = 5
+PR_VALUE = 6
+N_PROC = 7
+N_CLASSES = 3  # noise-order classes: fleeting, patient, deep (PR_CANCEL_FAST + class)
 RS_CLOCK = N_PROC  # streams 0..N_PROC-1 are the processes'
 N_STREAMS = N_PROC + 1
 K_EVENT = 6  # numbers read per process event: 1 inter-arrival + 5 decision
@@ -115,7 +117,6 @@ K_CLOCK = 4
 # ---- S: int64 scalars
 S_NOW = 0
 S_CLOCK_NEXT = 1
-S_PROC_NEXT = 2  # +p, p < N_PROC
 S_SERIAL = 8
 S_NEV = 9
 S_RECORD = 10
@@ -125,7 +126,7 @@ S_LAST_BA = 13
 S_NOF = 14
 S_ZFREE = 15
 S_CLOCK_NS = 16
-S_ZN = 17  # +class: noise orders resting in each class (0 fleeting, 1 patient)
+S_ZN = 17  # +class: noise orders resting in each class (0 fleeting, 1 patient, 2 deep)
 # statistics
 S_OPS_SUBMIT = 20
 S_OPS_CANCEL = 21
@@ -143,8 +144,10 @@ S_STEPS = 32
 S_MOM_POS = 33
 S_VAL_POS = 34
 S_NOISE_POS = 35
-S_TLAST = 40  # +p: when process p's rate last changed
-NS = 48
+S_STATS_END = 40  # statistics are S[S_OPS_SUBMIT:S_STATS_END]
+S_PROC_NEXT = 48  # +p: time of process p's next event (INF: none)
+S_TLAST = 56  # +p: when process p's rate last changed
+NS = 64
 
 # ---- X: float64 scalars
 X_ACT = 0  # log activity (OU)
@@ -196,6 +199,8 @@ P_MM_FUND_W = 33  # weight of the fundamental value in the market makers' refere
 P_INSIDE_MEAN = 34  # mean improvement of an order placed inside the spread (ticks)
 P_P_FAR = 35  # share of the orders placed behind the touch that go uniformly deep
 P_FAR_MAX = 36  # depth of that uniform placement (ticks)
+P_FAR_CANCEL = 37  # per deep order
+P_MM_ACT_ELAST = 38  # the makers' half spreads scale with activity ** this
 NP = 40
 
 # ---- market makers
@@ -338,6 +343,8 @@ def _rate_of(S, X, P, p):
         r = P[P_FAST_CANCEL] * S[S_ZN]
     elif p == PR_CANCEL_SLOW:
         r = P[P_SLOW_CANCEL] * S[S_ZN + 1]
+    elif p == PR_CANCEL_FAR:
+        r = P[P_FAR_CANCEL] * S[S_ZN + 2]
     elif p == PR_MOMENTUM:
         r = P[P_MOM_RATE]
     else:
@@ -615,7 +622,8 @@ def _noise_limit(OR, H, L, SK, SL, M, F, U, S, X, P, LSZ, LCW, Z, ZL, ZF, MM, E,
     behind = 1 + int(math.log(1.0 - u2) / math.log(1.0 - 1.0 / mean)) if mean > 1.0 else 1
     p_in = P[P_P_INSIDE]
     p_at = P[P_P_AT]
-    if p_in + p_at < 1.0 and (u1 - p_in - p_at) / (1.0 - p_in - p_at) < P[P_P_FAR]:
+    far = p_in + p_at < 1.0 and (u1 - p_in - p_at) / (1.0 - p_in - p_at) < P[P_P_FAR]
+    if far:
         behind = 1 + int(u2 * P[P_FAR_MAX])
     if behind > P[P_BEHIND_MAX]:
         behind = int(P[P_BEHIND_MAX])
@@ -634,6 +642,7 @@ def _noise_limit(OR, H, L, SK, SL, M, F, U, S, X, P, LSZ, LCW, Z, ZL, ZF, MM, E,
             inside = True
         elif u1 < p_in + p_at:
             price = best_s
+            far = False
         else:
             price = best_s - side * behind
     elif ok_o:
@@ -643,7 +652,9 @@ def _noise_limit(OR, H, L, SK, SL, M, F, U, S, X, P, LSZ, LCW, Z, ZL, ZF, MM, E,
         price = ref - side * (1 + int(u2 * P[P_EMPTY_TICKS]))
     if price <= 0:
         return
-    cls = 0 if u4 < (P[P_FLEET_INSIDE] if inside else P[P_FLEET_OTHER]) else 1
+    # deep orders form their own class; the others are fleeting or patient
+    fleeting = u4 < (P[P_FLEET_INSIDE] if inside else P[P_FLEET_OTHER])
+    cls = 2 if far and not inside else (0 if fleeting else 1)
     slot = _zi_take(S, X, P, Z, ZL, ZF, cls, t)
     if slot < 0:
         S[S_POOL_FULL] += 1
@@ -835,8 +846,9 @@ def _market_maker(OR, H, L, SK, SL, M, F, U, S, X, P, Z, ZL, ZF, MM, MMH, E, OF,
     w = P[P_MM_FUND_W]
     inv = MM[m, MM_INV]
     centre = (1.0 - w) * book_ref + w * X[X_V] - inv * P[P_MM_SKEW]
-    bid = math.floor(centre - MMH[m])
-    ask = math.ceil(centre + MMH[m])
+    half = MMH[m] * X[X_A] ** P[P_MM_ACT_ELAST]
+    bid = math.floor(centre - half)
+    ask = math.ceil(centre + half)
     # passive only: never at or through the others' best on the other side
     if oka and bid >= ba:
         bid = ba - 1
@@ -946,7 +958,7 @@ def run(
                 _noise_limit(OR, H, L, SK, SL, M, F, U, S, X, P, LSZ, LCW, Z, ZL, ZF, MM, E, OF, R, RP, t)
             elif which == PR_MARKET:
                 _noise_market(OR, H, L, SK, SL, M, F, U, S, X, P, MSZ, MCW, Z, ZL, ZF, MM, E, OF, R, RP, t)
-            elif which in (PR_CANCEL_FAST, PR_CANCEL_SLOW):
+            elif PR_CANCEL_FAST <= which <= PR_CANCEL_FAR:
                 _noise_cancel(
                     OR, H, L, SK, SL, M, F, U, S, X, P, Z, ZL, ZF, E, R, RP, which - PR_CANCEL_FAST, t
                 )

@@ -62,7 +62,9 @@ class NoiseTraderConfig(FrozenConfig):
     Orders are *fleeting* (cancelled at rate ``fleeting_cancel_rate``) or *patient* (rate
     ``patient_cancel_rate``): a share ``fleeting_share_inside`` of the orders placed inside the
     spread and ``fleeting_share`` of the others are fleeting, as on the GOOG day, where half
-    the orders improving the touch lived less than 0.2 s and the median order about 2 s.
+    the orders improving the touch lived less than 0.2 s and the median order about 2 s. The
+    deep orders (the ``p_far`` share) are a third class that rests longest
+    (``deep_cancel_rate``), which makes the depth grow away from the touch as on GOOG.
     Market orders take a random side.
     """
 
@@ -70,6 +72,7 @@ class NoiseTraderConfig(FrozenConfig):
     market_rate: float = Field(default=0.17, ge=0, description="market orders per second")
     fleeting_cancel_rate: float = Field(default=2.0, ge=0, description="per fleeting order per second")
     patient_cancel_rate: float = Field(default=0.05, ge=0, description="per patient order per second")
+    deep_cancel_rate: float = Field(default=0.01, ge=0, description="per deep order per second")
     fleeting_share_inside: float = Field(default=0.7, ge=0, le=1)
     fleeting_share: float = Field(default=0.4, ge=0, le=1)
     max_orders: int = Field(default=4096, ge=1, le=32_768, description="most noise orders resting at once")
@@ -105,10 +108,12 @@ class MarketMakerConfig(FrozenConfig):
     where ``ref`` is the mid of the book without the makers' quotes (blended with the
     fundamental value by ``fundamental_weight``), ``h_m`` is spread evenly over
     ``[half_spread_min, half_spread_max]`` across makers and ``skew = inventory ×
-    skew_ticks_per_lot``. It requotes ``latency`` after any change of the touch or a fill of
-    its quotes (latencies spread evenly over ``[latency_min_us, latency_max_us]``), moving a
-    quote only when it is ``requote_ticks`` or more away from where it should be or has been
-    partly filled. At ``max_inventory`` it stops quoting the side that would add to it.
+    skew_ticks_per_lot`` (``h_m`` scales with the market's activity to the power
+    ``activity_elasticity``: makers widen when the market is busy). It requotes ``latency``
+    after any change of the touch or a fill of its quotes (latencies spread evenly over
+    ``[latency_min_us, latency_max_us]``), moving a quote only when it is ``requote_ticks`` or
+    more away from where it should be or has been partly filled. At ``max_inventory`` it stops
+    quoting the side that would add to it.
     """
 
     count: int = Field(default=2, ge=0, le=1024)
@@ -122,6 +127,9 @@ class MarketMakerConfig(FrozenConfig):
     requote_ticks: int = Field(default=3, ge=1)
     fundamental_weight: float = Field(
         default=0.0, ge=0, le=1, description="weight of the fundamental value in the reference price"
+    )
+    activity_elasticity: float = Field(
+        default=0.0, ge=0, le=3, description="half spreads scale with activity ** activity_elasticity"
     )
 
     @model_validator(mode="after")

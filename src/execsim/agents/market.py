@@ -126,6 +126,8 @@ class _MarketState:
         P[_k.P_INSIDE_MEAN] = nz.inside_mean_ticks
         P[_k.P_P_FAR] = nz.p_far
         P[_k.P_FAR_MAX] = nz.far_max_ticks
+        P[_k.P_FAR_CANCEL] = nz.deep_cancel_rate
+        P[_k.P_MM_ACT_ELAST] = mm.activity_elasticity
         P[_k.P_MOM_RATE] = mo.wake_rate * mo.count
         P[_k.P_VAL_RATE] = va.wake_rate * va.count
         P[_k.P_P_INSIDE] = nz.p_inside
@@ -161,7 +163,7 @@ class _MarketState:
         self.LSZ, self.LCW = table(nz.limit_sizes, nz.limit_size_weights)
         self.MSZ, self.MCW = table(nz.market_sizes, nz.market_size_weights)
         self.Z = np.zeros((nz.max_orders, _k.NZ), np.int64)
-        self.ZL = np.zeros((2, nz.max_orders), np.int64)
+        self.ZL = np.zeros((_k.N_CLASSES, nz.max_orders), np.int64)
         # free-slot stack, popped from the end: slot 0 is used first
         self.ZF = np.arange(nz.max_orders - 1, -1, -1, dtype=np.int64)
         self.S[_k.S_ZFREE] = nz.max_orders
@@ -374,7 +376,7 @@ class AgentMarketVenue:
         self._seed_book(ui, config.initial_orders, t0)
         st.run(config.start_ns, False)
         # from here on every event is recorded, starting with a snapshot of the book
-        st.S[_k.S_OPS_SUBMIT : _k.NS] = 0
+        st.S[_k.S_OPS_SUBMIT : _k.S_STATS_END] = 0
         st.S[_k.S_RECORD] = 1
         need = len(st.book) + 16
         if st.E.shape[0] - int(st.S[_k.S_NEV]) < need:
