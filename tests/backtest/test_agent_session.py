@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from execsim.backtest import RunConfig, run_session
-from execsim.core.errors import ConfigError
 from execsim.execution.strategy import Strategy, StrategyContext
+from execsim.model import Side
 
 
 def _cfg(**over: Any) -> RunConfig:
@@ -47,13 +45,30 @@ def test_agent_sessions_are_deterministic() -> None:
     assert c.market.to_pylist() != a.market.to_pylist()
 
 
-def test_trade_callbacks_are_refused_on_the_live_market_with_a_reason() -> None:
+def test_trade_callbacks_on_the_live_market_arrive_in_order_and_never_late() -> None:
+    from execsim.execution.strategy import TradeInfo
+
     class Trades(Strategy):
+        def __init__(self) -> None:
+            self.seen: list[tuple[int, TradeInfo]] = []
+
         def on_start(self, ctx: StrategyContext) -> None:
             ctx.subscribe_trades()
+            ctx.set_timer(ctx.now + 30 * 10**9, None)
 
-    with pytest.raises(ConfigError, match="not available on the live agent market"):
-        run_session(_cfg(), strategy=Trades())
+        def on_timer(self, ctx: StrategyContext, payload: object) -> None:
+            ctx.submit(Side.BUY, 300, 10**9)  # a marketable buy: its own prints come back to us too
+
+        def on_trade(self, ctx: StrategyContext, trade: TradeInfo) -> None:
+            self.seen.append((ctx.now, trade))
+
+    s = Trades()
+    res = run_session(_cfg(), strategy=s)
+    prints = res.market_trades.to_pylist()
+    assert len(s.seen) == len(prints) > 0
+    assert all(now == t.ts_recv for now, t in s.seen)  # delivered exactly at receive time
+    assert [t.ts_event for _, t in s.seen] == [p["ts_event"] for p in prints]
+    assert [now for now, _ in s.seen] == sorted(now for now, _ in s.seen)
 
 
 def test_traded_volume_counts_the_prints_the_strategy_has_seen() -> None:

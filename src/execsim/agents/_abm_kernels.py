@@ -61,6 +61,7 @@ from execsim.data.schema import (
     K_CLEAR,
     K_DELETE,
     K_EXECUTE,
+    K_TRADE,
 )
 
 # numba's typing stubs know neither ``_nrt`` nor the kernels' signatures; the kernels are untyped
@@ -98,6 +99,7 @@ NEED_BUFFERS = 10
 NEED_RANDOM = 11
 C_REACHED = 20
 C_FILLED = 21
+C_TRADED = 22
 
 # ---- processes (Poisson clocks) and random streams
 PR_LIMIT = 0
@@ -920,10 +922,11 @@ def _touch(L, SL, M, S, X, MM, t):
 @_hot()
 def run(
     OR, H, L, SK, SL, M, F, U, S, X, P, LSZ, LCW, MSZ, MCW, Z, ZL, ZF, MM, MMH, R, RP, E, OF,
-    until, stop_on_fill,
+    until, stop_on_fill, stop_on_trade,
 ):  # fmt: skip
     """Run the market until ``until`` (inclusive) or, with ``stop_on_fill``, the first action
-    that filled one of our resting orders. Return C_REACHED, C_FILLED or a NEED_* code.
+    that filled one of our resting orders, or, with ``stop_on_trade``, the first action that
+    printed a trade. Return C_REACHED, C_FILLED, C_TRADED or a NEED_* code.
 
     Events due at the same nanosecond run in a fixed order: the clock, then the processes
     (``PR_*`` order), then the market makers (by index).
@@ -975,6 +978,10 @@ def run(
         _touch(L, SL, M, S, X, MM, t)
         if stop_on_fill and S[S_NOF] > 0:
             return C_FILLED
+        if stop_on_trade:
+            for i in range(S[S_MSG_START], S[S_NEV]):
+                if E[i, E_KIND] == K_EXECUTE or E[i, E_KIND] == K_TRADE:
+                    return C_TRADED
 
 
 @_hot()

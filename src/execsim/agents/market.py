@@ -201,8 +201,8 @@ class _MarketState:
             self.MM, self.E, self.OF,
         )  # fmt: skip
 
-    def run(self, until: int, stop_on_fill: bool) -> int:
-        """Run the market to ``until``; return C_REACHED or C_FILLED."""
+    def run(self, until: int, stop_on_fill: bool, stop_on_trade: bool = False) -> int:
+        """Run the market to ``until``; return C_REACHED, C_FILLED or C_TRADED."""
         while True:
             code = int(
                 _k.run(
@@ -227,9 +227,10 @@ class _MarketState:
                     self.OF,
                     until,
                     stop_on_fill,
+                    stop_on_trade,
                 )
             )
-            if code in (_k.C_REACHED, _k.C_FILLED):
+            if code in (_k.C_REACHED, _k.C_FILLED, _k.C_TRADED):
                 return code
             self.make_room(code)
 
@@ -415,18 +416,22 @@ class AgentMarketVenue:
             ask_qty=ask[1] if ask else 0,
         )
 
-    def advance(self, until_ns: int) -> tuple[int, list[ExecutionReport]]:
-        """Run the market to ``until_ns`` (inclusive); stop after the first action that filled us.
+    def advance(self, until_ns: int, *, stop_on_trade: bool = False) -> tuple[int, list[ExecutionReport]]:
+        """Run the market to ``until_ns`` (inclusive); stop after the first action that filled us
+        (or, with ``stop_on_trade``, that printed any trade).
 
-        Returns ``(time reached, fill reports)``; without fills the time reached is ``until_ns``
+        Returns ``(time reached, fill reports)``; without a stop the time reached is ``until_ns``
         (``now`` when ``until_ns`` lies in the past: events due at ``now`` still run).
         """
         until = max(int(until_ns), self._now)
         st = self._st
-        code = st.run(until, bool(self._open))
+        code = st.run(until, bool(self._open), stop_on_trade)
         if code == _k.C_FILLED:
             self._now = int(st.S[_k.S_NOW])
             return self._now, self._our_fills()
+        if code == _k.C_TRADED:
+            self._now = int(st.S[_k.S_NOW])
+            return self._now, []
         self._now = until
         return until, []
 

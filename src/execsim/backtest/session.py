@@ -251,11 +251,6 @@ class _Context:
         self._s.kernel.schedule(at_ns, self._s.fire_timer, payload, priority=P_TIMER)
 
     def subscribe_trades(self) -> None:
-        if self._s.live_venue is not None:
-            raise ConfigError(
-                "trade-by-trade callbacks are not available on the live agent market yet; "
-                "poll ctx.traded_volume() from a timer or subscribe_book instead"
-            )
         self._s.trades_subscribed = True
 
     def traded_volume(self) -> int:
@@ -625,6 +620,27 @@ class Session:
             if stop is not None:
                 return stop
 
+    def _step_live(self, t_k: int | None, end: int | None) -> bool:
+        """With trade callbacks on the live market: run it toward the next kernel time, stopping
+        at each trade print, so no print is delivered late. Return True to re-evaluate.
+
+        A print's receive time is never earlier than the market time it happened at, and receive
+        times never decrease, so once the market has run to a print, no later event can be due
+        before it: the print can be delivered, and a reaction to it reaches the market after it.
+        """
+        lv = self.live_venue
+        target = min(x for x in (t_k, end) if x is not None) if (t_k, end) != (None, None) else None
+        if target is None or lv.now >= target:
+            return False
+        pending = self.view.next_trade_time()
+        if pending is not None and pending <= target:
+            return False  # a print already due before the target: deliver it first
+        _, reps = lv.advance(target, stop_on_trade=True)
+        if reps:
+            self._on_reports(lv, reps, "market")
+        self._pump()
+        return True
+
     def run(self) -> RunResult:
         """Run the session to the end of the data (or ``end_ns``) and return its result."""
         if self._done:
@@ -635,8 +651,11 @@ class Session:
         k.schedule(self.start_ns, self._sample, priority=P_SAMPLE)
         end = self.end_ns
         forever = np.iinfo(np.int64).max
+        lv = self.live_venue
         while True:
             t_k = k.peek()
+            if lv is not None and self.trades_subscribed and self._step_live(t_k, end):
+                continue
             t_tr = self.view.next_trade_time() if self.trades_subscribed else None
             cands = [x for x in (t_k, t_tr) if x is not None]
             t_next = min(cands) if cands else None
