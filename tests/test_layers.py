@@ -31,6 +31,7 @@ RANKS: dict[str, int] = {
     "ml": 12,
     "rl": 12,
     "scale": 13,
+    "studies": 13,
     "testing": 14,
     "cli": 15,
     "web": 15,

@@ -55,6 +55,8 @@ def test_every_exported_name_exists_in_every_package() -> None:
         "execsim.impact",
         "execsim.agents",
         "execsim.execution",
+        "execsim.studies",
+        "execsim.ml",
         "execsim.execution.algos",
         "execsim.backtest",
         "execsim.tca",

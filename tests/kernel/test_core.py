@@ -95,3 +95,16 @@ def test_execution_order_is_the_sorted_order_of_surviving_keys(
     k.run()
     expected = sorted((t, p, i) for i, (t, p) in enumerate(items) if i not in drop)
     assert seen == [i for _, _, i in expected]
+
+
+def test_skip_to_moves_the_clock_without_running_events_due_then() -> None:
+    k = Kernel()
+    seen: list[int] = []
+    k.schedule(10, seen.append, 10)
+    k.skip_to(10)
+    assert k.now == 10
+    assert seen == []
+    with pytest.raises(KernelError, match="cannot skip to 11 ns"):
+        k.skip_to(11)
+    k.run()
+    assert seen == [10]

@@ -678,7 +678,7 @@ class Session:
             if self._advance_active(t_next) is not None:
                 continue  # reports were scheduled, possibly before t_next
             if is_trade and t_tr is not None:
-                k.run(until_ns=t_tr)
+                k.skip_to(t_tr)  # kernel events due at the same time run after the print
                 trade = self.view.pop_trade()
                 self.strategy.on_trade(self.ctx, trade)
             else:

@@ -141,6 +141,17 @@ class Kernel:
             self._now = max(self._now, int(until_ns))
         return n
 
+    def skip_to(self, time_ns: int) -> None:
+        """Move the clock to ``time_ns`` without running anything; no pending event may be
+        earlier (events due exactly then stay pending)."""
+        t = int(time_ns)
+        nxt = self.peek()
+        if t < self._now or (nxt is not None and nxt < t):
+            raise KernelError(
+                f"cannot skip to {t} ns: the clock is at {self._now} ns, next event at {nxt} ns"
+            )
+        self._now = t
+
     def stop(self) -> None:
         """Make the current :meth:`run` return after the event being processed."""
         self._stopped = True
