@@ -27,7 +27,7 @@ from execsim.backtest.compiled import (
 from execsim.book.l2 import L2Book
 from execsim.core.errors import ConfigError, ExecsimError
 from execsim.data.feeds.canonical import write_parquet
-from execsim.data.schema import EVENT_DTYPE, F_LAST, K_HALT
+from execsim.data.schema import EVENT_DTYPE, F_LAST, K_HALT, K_SET_LEVEL
 from execsim.data.synthetic import default_instrument, synthetic_l2_stream
 from execsim.model.enums import TradingStatus
 from execsim.venues.fees import MakerTakerFees
@@ -203,6 +203,39 @@ def test_quotes_sent_during_a_halt_are_rejected_as_in_the_session(tmp_path: Path
     assert not during.any()  # nothing fills while trading is halted
 
 
+def _with_far_levels(ev: np.ndarray, n: int = 150) -> np.ndarray:
+    """The tape with ``n`` far levels a side added to its opening snapshot (they never change)."""
+    snap = int(np.flatnonzero(ev["flags"] & F_LAST)[0])  # the snapshot's last record
+    far = np.zeros(2 * n, EVENT_DTYPE)
+    far["kind"] = K_SET_LEVEL
+    far["side"] = np.repeat([1, -1], n)
+    mid = int(ev["price"][1])
+    far["price"] = np.concatenate([mid - 500 - 7 * np.arange(n), mid + 500 + 7 * np.arange(n)])
+    far["qty"] = 9
+    far["ts_event"] = ev["ts_event"][snap]
+    far["ts_recv"] = ev["ts_recv"][snap]
+    far["flags"] = int(ev["flags"][snap]) & ~F_LAST & 0xFFFF
+    tape = np.insert(ev, snap, far)  # before the snapshot's last record, which keeps F_LAST
+    tape["seq"] = np.arange(tape.shape[0])
+    return tape
+
+
+def test_books_that_grow_and_move_their_window_change_nothing(tmp_path: Path) -> None:
+    # 150 far levels a side overflow the books' spare arrays (64) and a 16-tick window follows
+    # the touch: both books are rebuilt many times in the middle of decisions
+    tape = _with_far_levels(_stream(seed=13))
+    path = tmp_path / "far.parquet"
+    write_parquet([tape], path, INSTR)
+    wide, narrow = _compiled(tape), _compiled(tape, window=16)
+    assert wide.fills.tobytes() == narrow.fills.tobytes()
+    assert wide.orders.tobytes() == narrow.orders.tobytes()
+    py = _session(
+        path, qty=5, interval_ms=100, entry_ns=200_000, response_ns=300_000,
+        queue_model={"model": "prob_power", "n": 2}, md={"model": "data"},
+    )  # fmt: skip
+    assert _assert_same_run(py, narrow, interval_ns=100 * MS, response_ns=300_000) > 100
+
+
 @pytest.mark.parametrize("batch", [997, 8_192, 40_000])
 def test_feeding_the_tape_in_batches_changes_nothing(batch: int) -> None:
     ev = _stream()
@@ -366,6 +399,7 @@ def test_a_cfunc_with_the_signature_is_used_as_is_and_a_wrong_one_is_refused() -
         ({"params": np.zeros((2, 2))}, "params must be a 1-D array"),
         ({"queue_model": "prob_power"}, "queue_model must be"),
         ({"fees": 0.1}, "fees must be a FeeModel"),
+        ({"window": 0}, "window must be an int between 1"),
     ],
 )
 def test_bad_arguments_fail_with_a_message_naming_them(over: dict[str, Any], match: str) -> None:

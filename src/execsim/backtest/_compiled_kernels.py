@@ -32,6 +32,16 @@ arrive at ``t + entry``, cancels first.
 The loop is resumable: every piece of state lives in the arrays it is given, so the caller can
 feed the tape in batches (``horizon``: the loop never looks at a time beyond it) and call again.
 
+Why the books' arrays travel one by one
+---------------------------------------
+A book's state is a tuple of seven arrays that is replaced when the book grows or moves its
+window. Reading arrays out of a tuple, or passing arrays to a compiled function that is not
+inlined, costs numba a reference-count update per array (an atomic instruction), about 60 ns
+per call with seven arrays: more than the work of a decision. So :func:`quoter_run` only
+holds the tuples and fixes them; the loop itself (:func:`_inner`) takes every array as its own
+argument, its helpers are inlined into it, and it returns ``Q_FIX_*`` when a book must be
+rebuilt. Every step of a decision is resumable, so it is simply started again after the fix.
+
 Arrays
 ------
 ``SC`` int64 scalars (``S_*``). ``CMD`` int64 (cap, 3): commands in flight, a FIFO
@@ -112,6 +122,7 @@ S_VOLUME = 24  # lots filled
 S_CANCELLED = 25  # orders cancelled at the exchange
 S_LOC_EVENTS = 26  # events applied to the local book
 S_NEED = 27  # rows a Q_GROW_* code asks for
+S_LOC_NEED = 28  # the local book's NEED_* code while it waits for its fix
 N_SC = 32
 
 # ---- command kinds
@@ -135,6 +146,7 @@ D_ARR_ASK_QTY = 12
 D_NOTIONAL = 13  # sum of price x qty of its fills
 N_D = 14
 
+# ordered: codes from ST_FILLED on are final
 ST_SENT = 0  # on its way to the exchange
 ST_RESTING = 1
 ST_FILLED = 2
@@ -164,9 +176,11 @@ Q_NEED_DATA = 1  # the next decision lies beyond the horizon: feed more tape and
 Q_GROW_FILLS = 2  # FILLS (and FQA) need at least SC[S_NEED] rows
 Q_GROW_ORDERS = 3  # ORD needs at least SC[S_NEED] rows
 Q_GROW_COMMANDS = 4  # CMD needs at least SC[S_NEED] rows
+Q_FIX_EXCHANGE = 5  # (inner loop only) the exchange book must grow or move: VS[V_NEED]
+Q_FIX_LOCAL = 6  # (inner loop only) the local book must grow or move: SC[S_LOC_NEED]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _remove(OI, QA, SC, oid):
     """Drop our order from the rows (L2ReplayVenue._remove: the last row fills the hole)."""
     n = SC[S_NROWS]
@@ -186,7 +200,7 @@ def _remove(OI, QA, SC, oid):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _collect(OI, QA, VS, F, FQ, SC, ORD, FILLS, FQA):
     """Record the fills the venue kernel wrote (L2ReplayVenue._collect_fills)."""
     n = VS[V_NFILL]
@@ -224,56 +238,52 @@ def _collect(OI, QA, VS, F, FQ, SC, ORD, FILLS, FQA):
 
 
 @njit(cache=True, inline="always")
-def _advance_to(SX, events, until, OI, QA, VS, QP, OV, F, FQ, rej, out, SC, ORD, FILLS, FQA):
+def _advance_to(
+    M, BW, AW, BOP, BOQ, AOP, AOQ, events, until,
+    OI, QA, VS, QP, OV, F, FQ, rej, out, SC, ORD, FILLS, FQA,
+):  # fmt: skip
     """Replay the exchange's tape up to ``until`` (inclusive), recording every fill on the way.
 
     The loop of ``L2ReplayVenue.advance`` (call the kernel until it stops at a fill, at ``until``
-    or at the end of the tape; grow or move the book when it asks), repeated until a call
-    brings no fill, as ``Session._catch_up`` and ``L2ReplayVenue.handle`` do.
+    or at the end of the tape; collect the fills of a finished message), repeated until a call
+    brings no fill, as ``Session._catch_up`` and ``L2ReplayVenue.handle`` do. Returns True when
+    the book must grow or move first (``VS[V_NEED]``): call again after the fix, it goes on.
     """
     i = SC[S_EX_I]
-    if i >= events.shape[0] or events[i].ts_event > until:
-        return SX  # nothing due: the kernel would return at once, changing nothing
+    if VS[V_NFILL] == 0 and (i >= events.shape[0] or events[i].ts_event > until):
+        return False  # nothing due: the kernel would return at once, changing nothing
     while True:
-        while True:
-            VS[V_NROWS] = SC[S_NROWS]
-            i, code = venue_advance(
-                SX[0], SX[1], SX[2], SX[3], SX[4], SX[5], SX[6],
-                events, SC[S_EX_I], until, OI, QA, VS, QP, OV, F, FQ, rej, out,
-            )  # fmt: skip
-            SC[S_EX_I] = i
-            if VS[V_NEED] != 0:
-                SX = fix_state(SX, VS[V_NEED])
-                VS[V_NEED] = 0
-            if code != C_STRUCT:
-                break
-        if VS[V_NFILL] == 0:
-            return SX
-        _collect(OI, QA, VS, F, FQ, SC, ORD, FILLS, FQA)
+        VS[V_NROWS] = SC[S_NROWS]
+        i, code = venue_advance(
+            M, BW, AW, BOP, BOQ, AOP, AOQ, events, SC[S_EX_I], until,
+            OI, QA, VS, QP, OV, F, FQ, rej, out,
+        )  # fmt: skip
+        SC[S_EX_I] = i
+        got = code != C_STRUCT and VS[V_NFILL] > 0
+        if got:  # a finished message (or the end) with fills: what advance() returns
+            _collect(OI, QA, VS, F, FQ, SC, ORD, FILLS, FQA)
+        if VS[V_NEED] != 0:
+            return True
+        if not got and code != C_STRUCT:
+            return False
 
 
-@njit(cache=True)
-def _qty(S, side, price):
-    """Quantity at (side, price) of a book state; 0 when no level.
-
-    The book's own ``l2_qty_at`` reads the same places, but it unpacks the state tuple, which
-    costs reference counting on all seven arrays at every call (about 60 ns); this reads only
-    the arrays it needs.
-    """
-    M = S[0]
-    W = S[1] if side == 1 else S[2]
+@njit(cache=True, inline="always")
+def _qty(M, BW, AW, BOP, BOQ, AOP, AOQ, side, price):
+    """Quantity at (side, price) of a book; 0 when no level (the book's ``l2_qty_at``)."""
     i = price - M[M_BASE]
-    if 0 <= i < W.shape[0]:
-        return W[i]
     if side == 1:
-        return _overflow_qty(S[3], S[4], M[M_N_OB], price)
-    return _overflow_qty(S[5], S[6], M[M_N_OA], price)
+        if 0 <= i < BW.shape[0]:
+            return BW[i]
+        return _overflow_qty(BOP, BOQ, M[M_N_OB], price)
+    if 0 <= i < AW.shape[0]:
+        return AW[i]
+    return _overflow_qty(AOP, AOQ, M[M_N_OA], price)
 
 
-@njit(cache=True)
-def _best(S, side):
-    """(price, qty) of one side's best level of a book state; (0, 0) when the side is empty."""
-    M = S[0]
+@njit(cache=True, inline="always")
+def _best(M, BW, AW, BOP, BOQ, AOP, AOQ, side):
+    """(price, qty) of one side's best level of a book; (0, 0) when the side is empty."""
     if side == 1:
         p = M[M_BEST_BID]
         if p == NO_BID:
@@ -282,28 +292,21 @@ def _best(S, side):
         p = M[M_BEST_ASK]
         if p == NO_ASK:
             return 0, 0
-    return p, _qty(S, side, p)
+    return p, _qty(M, BW, AW, BOP, BOQ, AOP, AOQ, side, p)
 
 
-@njit(cache=True)
-def _on_submit(SX, OI, QA, SC, ORD, oid, t):
+@njit(cache=True, inline="always")
+def _on_submit(M, BW, AW, BOP, BOQ, AOP, AOQ, OI, QA, SC, ORD, oid, t):
     """A post-only limit order reaches the exchange (L2ReplayVenue._submit, then _rest)."""
     o = oid - 1
-    bp, bq = _best(SX, 1)
-    ap, aq = _best(SX, -1)
+    bp, bq = _best(M, BW, AW, BOP, BOQ, AOP, AOQ, 1)
+    ap, aq = _best(M, BW, AW, BOP, BOQ, AOP, AOQ, -1)
     ORD[o, D_TS_ARRIVE] = t
     ORD[o, D_ARR_BID_PX] = bp
     ORD[o, D_ARR_BID_QTY] = bq
     ORD[o, D_ARR_ASK_PX] = ap
     ORD[o, D_ARR_ASK_QTY] = aq
-    M = SX[0]
     st = M[M_STATUS]
-    if st == 0 or st == 1:  # halted, or quoting only
-        ORD[o, D_STATUS] = ST_REJECTED
-        ORD[o, D_TS_DONE] = t
-        ORD[o, D_REASON] = R_HALTED
-        SC[S_REJ_HALT] += 1
-        return
     side = ORD[o, D_SIDE]
     px = ORD[o, D_PRICE]
     # our quotes never take (the venue's depletion overlay therefore stays empty): an order
@@ -312,20 +315,23 @@ def _on_submit(SX, OI, QA, SC, ORD, oid, t):
         crosses = M[M_BEST_ASK] != NO_ASK and M[M_BEST_ASK] <= px
     else:
         crosses = M[M_BEST_BID] != NO_BID and M[M_BEST_BID] >= px
-    if crosses:
-        ORD[o, D_STATUS] = ST_REJECTED
-        ORD[o, D_TS_DONE] = t
-        ORD[o, D_REASON] = R_POST_ONLY
-        SC[S_REJ_POST] += 1
-        return
     n = SC[S_NROWS]
-    if n >= OI.shape[0]:
+    reason = R_NONE
+    if st == 0 or st == 1:  # halted, or quoting only
+        reason = R_HALTED
+        SC[S_REJ_HALT] += 1
+    elif crosses:
+        reason = R_POST_ONLY
+        SC[S_REJ_POST] += 1
+    elif n >= OI.shape[0]:
+        reason = R_NO_ROOM
+    if reason != R_NONE:
         ORD[o, D_STATUS] = ST_REJECTED
         ORD[o, D_TS_DONE] = t
-        ORD[o, D_REASON] = R_NO_ROOM
+        ORD[o, D_REASON] = reason
         return
     SC[S_PRIO] += 1
-    lvl = _qty(SX, side, px)
+    lvl = _qty(M, BW, AW, BOP, BOQ, AOP, AOQ, side, px)
     OI[n, O_ID] = oid
     OI[n, O_SIDE] = side
     OI[n, O_PRICE] = px
@@ -341,7 +347,7 @@ def _on_submit(SX, OI, QA, SC, ORD, oid, t):
     ORD[o, D_STATUS] = ST_RESTING
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _on_cancel(OI, QA, SC, ORD, oid, t):
     """A cancel reaches the exchange (L2ReplayVenue._cancel, whole order)."""
     if _remove(OI, QA, SC, oid):
@@ -355,39 +361,51 @@ def _on_cancel(OI, QA, SC, ORD, oid, t):
 
 
 @njit(cache=True, inline="always")
-def _arrivals(SX, events, upto, OI, QA, VS, QP, OV, F, FQ, rej, out, SC, ORD, FILLS, FQA, CMD):
-    """Apply the commands arriving by ``upto``, each after the tape up to its arrival time."""
-    head = SC[S_CMD_HEAD]
-    while head < SC[S_CMD_TAIL] and CMD[head, 0] <= upto:
+def _arrivals(
+    M, BW, AW, BOP, BOQ, AOP, AOQ, events, upto,
+    OI, QA, VS, QP, OV, F, FQ, rej, out, SC, ORD, FILLS, FQA, CMD,
+):  # fmt: skip
+    """Apply the commands arriving by ``upto``, each after the tape up to its arrival time.
+
+    Returns True when the book must be fixed first (the command waits at the head of the queue).
+    """
+    while SC[S_CMD_HEAD] < SC[S_CMD_TAIL] and CMD[SC[S_CMD_HEAD], 0] <= upto:
+        head = SC[S_CMD_HEAD]
         t = CMD[head, 0]
-        SX = _advance_to(SX, events, t, OI, QA, VS, QP, OV, F, FQ, rej, out, SC, ORD, FILLS, FQA)
+        if _advance_to(
+            M, BW, AW, BOP, BOQ, AOP, AOQ, events, t, OI, QA, VS, QP, OV, F, FQ, rej, out, SC, ORD, FILLS, FQA
+        ):
+            return True
         kind = CMD[head, 1]
         oid = CMD[head, 2]
-        head += 1
-        SC[S_CMD_HEAD] = head
+        SC[S_CMD_HEAD] = head + 1
         if kind == CMD_SUBMIT:
-            _on_submit(SX, OI, QA, SC, ORD, oid, t)
+            _on_submit(M, BW, AW, BOP, BOQ, AOP, AOQ, OI, QA, SC, ORD, oid, t)
         else:
             _on_cancel(OI, QA, SC, ORD, oid, t)
-    return SX
+    return False
 
 
 @njit(cache=True, inline="always")
-def _local_to(SL, events, local_ts, t, rej, out, SC):
-    """Apply to the local book every event with ``local_ts <= t``."""
+def _local_to(M, BW, AW, BOP, BOQ, AOP, AOQ, events, local_ts, t, rej, out, SC):
+    """Apply to the local book every event with ``local_ts <= t``.
+
+    Returns True when the book must grow or move first (``SC[S_LOC_NEED]``); call again after.
+    """
     i = SC[S_LOC_I]
     if i >= local_ts.shape[0] or local_ts[i] > t:
-        return SL
+        return False
     stop = i + np.searchsorted(local_ts[i:], t, side="right")
     ev = events[:stop]
     while i < stop:
-        i2, code, _, _ = _run(SL[0], SL[1], SL[2], SL[3], SL[4], SL[5], SL[6], ev, i, out, 0, False, rej)
+        i2, code, _, _ = _run(M, BW, AW, BOP, BOQ, AOP, AOQ, ev, i, out, 0, False, rej)
         SC[S_LOC_EVENTS] += i2 - i
+        SC[S_LOC_I] = i2
         i = i2
         if code != DONE:
-            SL = fix_state(SL, code)
-    SC[S_LOC_I] = i
-    return SL
+            SC[S_LOC_NEED] = code
+            return True
+    return False
 
 
 @njit(cache=True)
@@ -414,7 +432,7 @@ def local_times(events, mode, offset, carry, out):
     return carry
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _push(CMD, SC, t, kind, oid):
     tail = SC[S_CMD_TAIL]  # room checked by _room
     CMD[tail, 0] = t
@@ -423,7 +441,7 @@ def _push(CMD, SC, t, kind, oid):
     SC[S_CMD_TAIL] = tail + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _room(OI, SC, CMD, ORD, FILLS):
     """0 when the tables have room for one more decision step, else the ``Q_GROW_*`` code.
 
@@ -459,16 +477,14 @@ def _room(OI, SC, CMD, ORD, FILLS):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _known_done(ORD, oid, t, resp):
     """Whether the strategy knows at ``t`` that the order is filled, cancelled or rejected."""
     o = oid - 1
-    st = ORD[o, D_STATUS]
-    done = st >= ST_FILLED  # filled, cancelled or rejected
-    return done and ORD[o, D_TS_DONE] + resp <= t
+    return ORD[o, D_STATUS] >= ST_FILLED and ORD[o, D_TS_DONE] + resp <= t
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _new_order(ORD, SC, side, price, qty, t):
     n = SC[S_N_ORD]  # room checked by _room
     ORD[n, D_SIDE] = side
@@ -484,48 +500,47 @@ def _new_order(ORD, SC, side, price, qty, t):
 
 
 @njit(cache=True)
-def quoter_run(
-    SX, SL, events, local_ts, horizon, final,
+def _inner(
+    M, BW, AW, BOP, BOQ, AOP, AOQ,
+    LM, LBW, LAW, LBOP, LBOQ, LAOP, LAOQ,
+    events, local_ts, horizon, final,
     OI, QA, VS, QP, OV, F, FQ, rej_x, rej_l, out,
     SC, CMD, ORD, FILLS, FQA, decide, params, qout,
 ):  # fmt: skip
-    """Run decisions (and everything due before them) up to ``horizon``; see the module docstring.
-
-    ``final``: no tape beyond ``horizon`` will come, which is then the end of the run: once the
-    next decision lies beyond it, the commands arriving by then are applied, the exchange
-    replays the tape up to it, and the loop returns ``Q_DONE``. Otherwise the loop brings both
-    books and the exchange's commands up to ``horizon`` and returns ``Q_NEED_DATA``. A
-    ``Q_GROW_*`` code asks for a larger table (at least ``SC[S_NEED]`` rows) before going on.
-
-    Returns ``(SX, SL, code)``: the book states are replaced when they grow or move.
-    """
+    """The decision loop of :func:`quoter_run`, the books' arrays one by one (module docstring)."""
     while True:
         code = _room(OI, SC, CMD, ORD, FILLS)
         if code != 0:
-            return SX, SL, code
+            return code
         t = SC[S_T]
-        if t > horizon:
-            SX = _arrivals(
-                SX, events, horizon, OI, QA, VS, QP, OV, F, FQ, rej_x, out, SC, ORD, FILLS, FQA, CMD
-            )
-            SX = _advance_to(SX, events, horizon, OI, QA, VS, QP, OV, F, FQ, rej_x, out, SC, ORD, FILLS, FQA)
-            if final:
-                return SX, SL, Q_DONE
-            SL = _local_to(SL, events, local_ts, horizon, rej_l, out, SC)
-            return SX, SL, Q_NEED_DATA
+        last = t > horizon
+        upto = horizon if last else t
         # the exchange up to t: commands arriving by then, the tape, our fills
-        SX = _arrivals(SX, events, t, OI, QA, VS, QP, OV, F, FQ, rej_x, out, SC, ORD, FILLS, FQA, CMD)
-        SX = _advance_to(SX, events, t, OI, QA, VS, QP, OV, F, FQ, rej_x, out, SC, ORD, FILLS, FQA)
+        if _arrivals(
+            M, BW, AW, BOP, BOQ, AOP, AOQ, events, upto,
+            OI, QA, VS, QP, OV, F, FQ, rej_x, out, SC, ORD, FILLS, FQA, CMD,
+        ):  # fmt: skip
+            return Q_FIX_EXCHANGE
+        if _advance_to(
+            M, BW, AW, BOP, BOQ, AOP, AOQ, events, upto,
+            OI, QA, VS, QP, OV, F, FQ, rej_x, out, SC, ORD, FILLS, FQA,
+        ):  # fmt: skip
+            return Q_FIX_EXCHANGE
+        if last and final:
+            return Q_DONE
         # what the strategy knows at t: the book at its receive time, the fills reported to it
-        SL = _local_to(SL, events, local_ts, t, rej_l, out, SC)
+        if _local_to(LM, LBW, LAW, LBOP, LBOQ, LAOP, LAOQ, events, local_ts, upto, rej_l, out, SC):
+            return Q_FIX_LOCAL
+        if last:
+            return Q_NEED_DATA
         k = SC[S_KNOWN]
         nf = SC[S_N_FILL]
         while k < nf and FILLS[k, FL_RECV] <= t:
             SC[S_POS_KNOWN] += FILLS[k, FL_SIDE] * FILLS[k, FL_QTY]
             k += 1
         SC[S_KNOWN] = k
-        bp, bq = _best(SL, 1)
-        ap, aq = _best(SL, -1)
+        bp, bq = _best(LM, LBW, LAW, LBOP, LBOQ, LAOP, LAOQ, 1)
+        ap, aq = _best(LM, LBW, LAW, LBOP, LBOQ, LAOP, LAOQ, -1)
         for j in range(4):
             qout[j] = 0
         decide(t, bp, bq, ap, aq, SC[S_POS_KNOWN], params, qout)
@@ -548,3 +563,37 @@ def quoter_run(
             SC[S_CUR_ASK] = oid
         SC[S_DECISIONS] += 1
         SC[S_T] = t + SC[S_INTERVAL]
+
+
+@njit(cache=True)
+def quoter_run(
+    SX, SL, events, local_ts, horizon, final,
+    OI, QA, VS, QP, OV, F, FQ, rej_x, rej_l, out,
+    SC, CMD, ORD, FILLS, FQA, decide, params, qout,
+):  # fmt: skip
+    """Run decisions (and everything due before them) up to ``horizon``; see the module docstring.
+
+    ``final``: no tape beyond ``horizon`` will come, which is then the end of the run: once the
+    next decision lies beyond it, the commands arriving by then are applied, the exchange
+    replays the tape up to it, and the loop returns ``Q_DONE``. Otherwise the loop brings both
+    books and the exchange's commands up to ``horizon`` and returns ``Q_NEED_DATA``. A
+    ``Q_GROW_*`` code asks for a larger table (at least ``SC[S_NEED]`` rows) before going on.
+
+    Returns ``(SX, SL, code)``: the book states are replaced when they grow or move.
+    """
+    while True:
+        code = _inner(
+            SX[0], SX[1], SX[2], SX[3], SX[4], SX[5], SX[6],
+            SL[0], SL[1], SL[2], SL[3], SL[4], SL[5], SL[6],
+            events, local_ts, horizon, final,
+            OI, QA, VS, QP, OV, F, FQ, rej_x, rej_l, out,
+            SC, CMD, ORD, FILLS, FQA, decide, params, qout,
+        )  # fmt: skip
+        if code == Q_FIX_EXCHANGE:
+            SX = fix_state(SX, VS[V_NEED])
+            VS[V_NEED] = 0
+        elif code == Q_FIX_LOCAL:
+            SL = fix_state(SL, SC[S_LOC_NEED])
+            SC[S_LOC_NEED] = 0
+        else:
+            return SX, SL, code

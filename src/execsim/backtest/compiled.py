@@ -145,7 +145,6 @@ ORDER_REASONS: Final = (*(_REASON_TEXT[k] for k in range(_R_END)), "session end"
 """Why an order ended as it did, by :data:`ORDER_DTYPE`'s ``reason`` code (the L2 replay venue's
 wording, so tables from both paths read alike)."""
 _OI_ROWS: Final = 8  # decisions leave at most 2 quotes resting (a decision's cancels arrive with its quotes)
-_WINDOW: Final = 1 << 12
 
 MdLatency = Literal["data"] | int | LatencyModel
 
@@ -390,6 +389,7 @@ def run_compiled_quoter(
     end_ns: int | None = None,
     fees: FeeModel | None = None,
     venue: str | None = None,
+    window: int = 1 << 12,
 ) -> CompiledRunResult:
     """Run a quoting strategy whose decision is compiled against a replayed L2 tape.
 
@@ -426,6 +426,9 @@ def run_compiled_quoter(
         Fee model for the ``fee`` column (default: none).
     venue
         Venue name in the tables (default: the instrument's venue).
+    window
+        Initial dense window of both books, in ticks: a performance setting only (the books
+        grow and move it as needed; results do not depend on it).
 
     Returns
     -------
@@ -453,8 +456,10 @@ def run_compiled_quoter(
     loc = clock(ev)
     nxt = next(it, None)
 
-    SX = _bk.new_l2_state(_WINDOW)
-    SL = _bk.new_l2_state(_WINDOW)
+    if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= _bk.MAX_WINDOW:
+        raise ConfigError(f"window must be an int between 1 and {_bk.MAX_WINDOW} ticks, got {window!r}")
+    SX = _bk.new_l2_state(window)
+    SL = _bk.new_l2_state(window)
     OI = np.zeros((_OI_ROWS, _vk.NO), np.int64)
     QA = np.zeros(_OI_ROWS, np.float64)
     VS = np.zeros(_vk.N_VS, np.int64)
