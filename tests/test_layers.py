@@ -40,9 +40,7 @@ RANKS: dict[str, int] = {
 
 def _package_of(path: Path) -> str | None:
     rel = path.relative_to(SRC)
-    return (
-        rel.parts[0].removesuffix(".py") if len(rel.parts) > 1 or rel.stem != "__init__" else None
-    )
+    return rel.parts[0].removesuffix(".py") if len(rel.parts) > 1 or rel.stem != "__init__" else None
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:
@@ -83,9 +81,7 @@ def test_every_import_goes_downward() -> None:
     assert not bad, "layer violations:\n" + "\n".join(bad)
 
 
-def test_the_layer_check_catches_an_upward_import(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_layer_check_catches_an_upward_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = tmp_path / "execsim"
     (fake / "core").mkdir(parents=True)
     (fake / "core" / "bad.py").write_text("from execsim.book import l3\n")

@@ -123,9 +123,9 @@ class L3ToL2:
         """Convert one batch (in stream order); ``seq`` is renumbered for the L2 stream."""
         if events.dtype != EVENT_DTYPE:
             raise TypeError(f"expected EVENT_DTYPE events, got {events.dtype}")
-        out = np.zeros(2 * len(events), EVENT_DTYPE)
-        n = _aggregate(events, self._levels, out, self._clamps)
-        out = out[:n]
+        buf: np.ndarray = np.zeros(2 * len(events), EVENT_DTYPE)
+        n = _aggregate(events, self._levels, buf, self._clamps)
+        out: np.ndarray = buf[:n]
         out["seq"] = np.arange(self._seq, self._seq + n)
         self._seq += n
         return out

@@ -89,9 +89,7 @@ class Instrument:
         object.__setattr__(self, "timezone", timezone)
 
     # -- prices ---------------------------------------------------------------------------
-    def price_to_ticks(
-        self, price: str | int | float | Decimal, rounding: str | None = None
-    ) -> int:
+    def price_to_ticks(self, price: str | int | float | Decimal, rounding: str | None = None) -> int:
         """Convert a decimal price to integer ticks.
 
         Parameters
@@ -110,18 +108,14 @@ class Instrument:
 
     def qty_to_lots(self, qty: str | int | float | Decimal, rounding: str | None = None) -> int:
         """Convert a decimal quantity to integer lots (exactly, unless ``rounding`` is given)."""
-        return self._to_units(
-            _dec(qty, "quantity"), self.lot_size, "quantity", "lot_size", rounding
-        )
+        return self._to_units(_dec(qty, "quantity"), self.lot_size, "quantity", "lot_size", rounding)
 
     def lots_to_qty(self, lots: int) -> Decimal:
         """Convert integer lots to a decimal quantity."""
         return self.lot_size * int(lots)
 
     @staticmethod
-    def _to_units(
-        value: Decimal, unit: Decimal, what: str, unit_name: str, rounding: str | None
-    ) -> int:
+    def _to_units(value: Decimal, unit: Decimal, what: str, unit_name: str, rounding: str | None) -> int:
         q = value / unit
         if rounding is None:
             if q != q.to_integral_value():
