@@ -31,6 +31,7 @@ from execsim.data.schema import EVENT_DTYPE, F_LAST, K_HALT, K_SET_LEVEL
 from execsim.data.synthetic import default_instrument, synthetic_l2_stream
 from execsim.model.enums import TradingStatus
 from execsim.venues.fees import MakerTakerFees
+from execsim.venues.latency import LatencyModel, StateDependentLatency
 from execsim.venues.queue_models import ProbQueue, QueueModelConfig
 
 INSTR = default_instrument()
@@ -132,6 +133,8 @@ def _assert_same_run(py: RunResult, co: CompiledRunResult, *, interval_ns: int, 
         ({"model": "prob_power", "n": 3, "form": "share"}, 2, 150 * MS, 40 * MS, 5 * MS, 10**9),
         # the strategy stops quoting a side when the position it knows of reaches the limit
         ({"model": "prob_power", "n": 2}, 1, 200_000, 300_000, "data", 3),
+        # any latency model for market data (this one rises with the message rate)
+        ({"model": "risk_averse"}, 2, 200_000, 300_000, "state_dependent", 10**9),
     ],
 )
 def test_the_compiled_quoter_makes_the_same_fills_as_the_session_with_touch_quoter(
@@ -146,7 +149,14 @@ def test_the_compiled_quoter_makes_the_same_fills_as_the_session_with_touch_quot
     ev = _stream()
     path = tmp_path / "tape.parquet"
     write_parquet([ev], path, INSTR)
-    md_cfg = {"model": "data"} if md == "data" else {"model": "constant", "latency_ns": md}
+    md_model: str | int | LatencyModel = md
+    if md == "data":
+        md_cfg: dict[str, Any] = {"model": "data"}
+    elif md == "state_dependent":
+        md_cfg = {"model": "state_dependent", "base_ns": 50_000, "per_event_ns": 20_000.0, "window_ns": MS}
+        md_model = StateDependentLatency(50_000, 20_000.0, MS)
+    else:
+        md_cfg = {"model": "constant", "latency_ns": md}
     py = _session(
         path,
         qty=qty,
@@ -163,7 +173,7 @@ def test_the_compiled_quoter_makes_the_same_fills_as_the_session_with_touch_quot
         entry_latency_ns=entry_ns,
         response_latency_ns=response_ns,
         queue_model=QueueModelConfig.from_dict(queue_model),
-        md_latency=md,
+        md_latency=md_model,
     )
     n = _assert_same_run(py, co, interval_ns=100 * MS, response_ns=response_ns)
     assert n > 100  # the workload does fill
