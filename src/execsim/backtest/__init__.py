@@ -1,5 +1,6 @@
 """Backtests: deterministic sessions from a config, and their results folders."""
 
+from execsim.backtest.compiled import CompiledRunResult, run_compiled_quoter, touch_quoter_decide
 from execsim.backtest.config import LatencyPaths, RunConfig, StrategyConfig, VenueConfig
 from execsim.backtest.results import RunResult
 from execsim.backtest.session import Session, load_strategy, run_session
@@ -13,6 +14,7 @@ from execsim.backtest.sources import (
 
 __all__ = [
     "BinanceSource",
+    "CompiledRunResult",
     "LatencyPaths",
     "LobsterSource",
     "ParquetSource",
@@ -24,5 +26,7 @@ __all__ = [
     "SyntheticSource",
     "VenueConfig",
     "load_strategy",
+    "run_compiled_quoter",
     "run_session",
+    "touch_quoter_decide",
 ]

@@ -684,7 +684,9 @@ class Session:
             else:
                 k.step()
         final = max(end if end is not None else k.now, k.now)
-        self._advance_active(final)
+        # bring every venue with our resting orders to the end, delivering fills on the way
+        while self._advance_active(final) is not None:
+            k.run(until_ns=final)
         k.run(until_ns=final)
         self.view.advance_to(final)
         self._call(self.strategy.on_stop)
