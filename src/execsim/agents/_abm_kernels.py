@@ -69,17 +69,15 @@ _jit: Any = njit
 
 
 def _hot(inline: str = "never") -> Any:
-    """``njit(cache=True)`` without reference counting, for the kernels that run per event.
+    """``njit(cache=True)`` for the kernels that run per event.
 
-    Numba's reference counting (NRT) increments and decrements the count of every array a
-    function receives, atomically, on entry and exit; with twenty state arrays per call that
-    was more than half of the market's CPU time. These kernels never allocate an array and
-    never keep one, so they borrow their arguments: ``_nrt=False`` compiles them without the
-    counting (an option of numba's CPU target, present since well before numba 0.60). Kernels
-    that receive an array *returned* by the matching kernels (:func:`submit`, :func:`cancel`,
-    :func:`modify`, :func:`_market_order`) keep reference counting, so nothing leaks.
+    These kernels once compiled with ``_nrt=False`` (no reference counting) for speed, but numba
+    types a callee with its caller's flags, so the matching kernels they call (which may grow
+    their result arrays with ``np.zeros``) failed to compile in a fresh environment; it only
+    worked from a numba cache filled by an earlier version. Reference counting stays on until
+    the allocation is moved out of those call paths (see docs/benchmarks.md, agent market).
     """
-    return _jit(cache=True, inline=inline, _nrt=False)
+    return _jit(cache=True, inline=inline)
 
 
 ID_BASE = 1 << 48
