@@ -86,3 +86,12 @@ def test_traded_volume_counts_the_prints_the_strategy_has_seen() -> None:
     res = run_session(_cfg(), strategy=s)
     assert s.seen == sorted(s.seen)
     assert 0 < s.seen[-1] <= sum(t["qty"] for t in res.market_trades.to_pylist())
+
+
+def test_an_impact_model_on_the_agent_market_is_refused_with_the_reason() -> None:
+    import pytest
+
+    from execsim.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="impact is endogenous"):
+        run_session(_cfg(impact={"model": "almgren_chriss", "params": {"permanent": 0.1, "temporary": 0.0}}))

@@ -299,6 +299,11 @@ class Session:
         self.end_ns_default: int | None = None
         if self.source.live:
             # the reactive agent market: the venue makes the events (our orders change them)
+            if config.impact.model != "none":
+                raise ConfigError(
+                    "impact models shift replayed data; on the agent market impact is endogenous "
+                    "(the agents react to our orders): set impact.model to 'none'"
+                )
             self.live_venue = self._build_live_venue(config)
             first = self.live_venue.drain_events()
             self.l3 = True
