@@ -46,3 +46,8 @@ def test_start_price_must_lie_on_the_tick_grid() -> None:
         AgentMarketConfig(start_price="570.005")
     with pytest.raises(ValueError, match="decimal strings"):
         AgentMarketConfig(tick_size="one cent")
+
+
+def test_the_makers_reference_weights_cannot_exceed_one() -> None:
+    with pytest.raises(ValueError, match="anchor_weight must be <= 1"):
+        MarketMakerConfig(fundamental_weight=0.6, anchor_weight=0.5)

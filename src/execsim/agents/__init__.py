@@ -3,9 +3,11 @@
 :class:`AgentMarketVenue` is a venue whose book is made by compiled background traders (noise,
 market makers, momentum, value) and shared with our orders, so our trading moves the market;
 :func:`run_market` produces the market's canonical event stream without us;
-:mod:`execsim.agents.stylized_facts` measures how much it resembles a real market.
+:mod:`execsim.agents.stylized_facts` measures how much it resembles a real market, and
+:mod:`execsim.agents.calibration` measures the order flow its parameters stand for.
 """
 
+from execsim.agents.calibration import OrderFlowStats, order_flow_stats
 from execsim.agents.config import (
     ActivityConfig,
     AgentMarketConfig,
@@ -27,8 +29,10 @@ __all__ = [
     "MarketMakerConfig",
     "MomentumTraderConfig",
     "NoiseTraderConfig",
+    "OrderFlowStats",
     "StylizedFacts",
     "ValueTraderConfig",
+    "order_flow_stats",
     "run_market",
     "stylized_facts",
 ]

@@ -2,35 +2,40 @@
 # (numba types the kernels from their arguments; annotations would only restate the layout)
 """Compiled agent loop of the agent-based market. Private: use :class:`execsim.agents.AgentMarketVenue`.
 
-The book is the L3 book of :mod:`execsim.book._l3_kernels`, and every order goes through the
-matching kernels of :mod:`execsim.book._matching_kernels` (``submit`` / ``cancel`` / ``modify``),
-called from here without leaving compiled code: agents and our orders share one book and one
-set of matching rules. This module adds the agents, the clock, the event recording and the
-bookkeeping of fills.
+The book is the L3 book of :mod:`execsim.book._l3_kernels` and the matching is the matching
+engine's (:mod:`execsim.book._matching_kernels`), both called from here without leaving compiled
+code: agents and our orders share one book and one set of matching rules. Our orders go through
+the engine's full ``submit`` / ``cancel`` / ``modify``; the agents' orders skip its validation
+layer, which cannot fail for them (see ``_agent_limit``). This module adds the agents, the
+clock, the event recording and the bookkeeping of fills.
 
 State (``int64`` unless said; owned by :class:`execsim.agents.market._MarketState`)
 -----------------------------------------------------------------------------------
 Book ``OR, H, L, SK, SL, M`` and match buffers ``F, U``: as in the book kernels.
 ``S`` (NS,) scalars ``S_*``; ``X`` (NX,) float64 scalars ``X_*``; ``P`` (NP,) float64
 parameters ``P_*``. ``LSZ/LCW``, ``MSZ/MCW``: limit / market order size tables (sizes,
-cumulative weights). ``Z`` (max_orders, NZ) noise-order slots, columns ``Z_*``; ``ZL`` (N_CLASSES,
-max_orders) the dense list of occupied slots of each class (fleeting, patient, deep:
-``S[S_ZN + c]`` of them), so a cancellation picks a uniform resting order of its class in O(1); ``ZF`` a stack
-of free slots (``S[S_ZFREE]`` of them). ``MM`` (n_mm, NMM) market makers,
-columns ``MM_*``; ``MMH`` (n_mm,) float64 half spreads. ``R`` (N_STREAMS, block) float64
-pre-drawn uniforms of each random stream and ``RP`` (N_STREAMS,) the read position in each
-row. ``E`` (cap, NE) recorded events, columns ``E_*``. ``OF`` (cap, NOF_COLS) fills of *our*
-resting orders since the caller last read them.
+cumulative weights). ``Z`` (max_orders, NZ) noise-order slots, columns ``Z_*``; ``ZL``
+(N_CLASSES, max_orders) the dense list of the occupied slots of each class (fleeting, patient,
+deep: ``S[S_ZN + c]`` of them), so that a cancellation picks a uniform resting order of its
+class in O(1); ``ZF`` a stack of free slots (``S[S_ZFREE]`` of them). ``MM`` (n_mm, NMM)
+market makers, columns ``MM_*``; ``MMH`` (n_mm,) float64 half spreads. ``R`` (N_STREAMS,
+block) float64 pre-drawn uniforms of each random stream and ``RP`` (N_STREAMS,) the read
+position in each row. ``E`` (cap, NE) recorded events, columns ``E_*``. ``OF`` (cap,
+NOF_COLS) fills of *our* resting orders since the caller last read them.
 
-Randomness
-----------
-Every random number is read from ``R``, which the Python side fills in blocks from numpy
-Generators spawned from the market's SeedSequence (one Generator per stream). Nothing here
+Time and randomness
+-------------------
+Each population is a Poisson process (``PR_*``) whose rate is its base rate times the market's
+activity (times the number of resting orders, for cancellations); it fires when the integral
+of its rate reaches an Exp(1) draw, which stays exact when the rate changes in between. Every
+random number is read from ``R``, which the Python side fills in blocks from numpy Generators
+spawned from the market's SeedSequence, one per process plus one for the clock. Nothing here
 calls numba's own RNG, whose state is global per thread: two markets in one process cannot
-interfere, and the stream of numbers each process reads does not depend on how ``advance`` is
-chunked. Each kind of event reads a *fixed* count of numbers from its own stream whatever it
-decides (``K_EVENT``), so a run with our orders and the counterfactual run without them see
-the same exogenous randomness (common random numbers) and differ only through the book.
+interfere, and no stream depends on how ``advance`` is chunked. Each event reads a *fixed*
+count of numbers from its own stream whatever it decides (``K_EVENT``), so a run with our
+orders and its counterfactual without them share the exogenous randomness (the fundamental,
+the activity, the arrival draws and the agents' choices) and differ only through the book
+and what depends on it.
 
 Order ids
 ---------
@@ -157,6 +162,7 @@ X_EF = 3  # fast EMA of the mid
 X_ES = 4  # slow EMA of the mid
 X_MID = 5  # last mid seen (ticks)
 X_V0 = 6
+X_EM = 7  # the market makers' anchor: an EMA of the mid
 X_RATE = 8  # +p: process p's current rate (per second)
 X_WORK = 16  # +p: exponential work left before process p's next event
 NX = 24
@@ -201,7 +207,10 @@ P_P_FAR = 35  # share of the orders placed behind the touch that go uniformly de
 P_FAR_MAX = 36  # depth of that uniform placement (ticks)
 P_FAR_CANCEL = 37  # per deep order
 P_MM_ACT_ELAST = 38  # the makers' half spreads scale with activity ** this
-NP = 40
+P_DEEP_MIN = 39  # smallest size of a deep order
+P_MM_ANCHOR_W = 40  # weight of the anchor (a slow average of the mid) in the makers' reference
+P_MM_ANCHOR_S = 41  # time constant of that average (s)
+NP = 48
 
 # ---- market makers
 MM_INV = 0
@@ -655,6 +664,8 @@ def _noise_limit(OR, H, L, SK, SL, M, F, U, S, X, P, LSZ, LCW, Z, ZL, ZF, MM, E,
     # deep orders form their own class; the others are fleeting or patient
     fleeting = u4 < (P[P_FLEET_INSIDE] if inside else P[P_FLEET_OTHER])
     cls = 2 if far and not inside else (0 if fleeting else 1)
+    if cls == 2 and qty < P[P_DEEP_MIN]:
+        qty = int(P[P_DEEP_MIN])
     slot = _zi_take(S, X, P, Z, ZL, ZF, cls, t)
     if slot < 0:
         S[S_POOL_FULL] += 1
@@ -844,8 +855,9 @@ def _market_maker(OR, H, L, SK, SL, M, F, U, S, X, P, Z, ZL, ZF, MM, MMH, E, OF,
     okb, bb = _best_excluding(OR, H, L, SL, M, 0, MM[m, MM_BID])
     oka, ba = _best_excluding(OR, H, L, SL, M, 1, MM[m, MM_ASK])
     w = P[P_MM_FUND_W]
+    wa = P[P_MM_ANCHOR_W]
     inv = MM[m, MM_INV]
-    centre = (1.0 - w) * book_ref + w * X[X_V] - inv * P[P_MM_SKEW]
+    centre = (1.0 - w - wa) * book_ref + w * X[X_V] + wa * X[X_EM] - inv * P[P_MM_SKEW]
     half = MMH[m] * X[X_A] ** P[P_MM_ACT_ELAST]
     bid = math.floor(centre - half)
     ask = math.ceil(centre + half)
@@ -892,6 +904,7 @@ def _clock(L, SL, M, S, X, P, R, RP, t):
         X[X_MID] = mid
     X[X_EF] += (1.0 - math.exp(-dt / P[P_MOM_FAST])) * (mid - X[X_EF])
     X[X_ES] += (1.0 - math.exp(-dt / P[P_MOM_SLOW])) * (mid - X[X_ES])
+    X[X_EM] += (1.0 - math.exp(-dt / P[P_MM_ANCHOR_S])) * (mid - X[X_EM])
     # every rate scales with the activity
     for p in range(N_PROC):
         _rerate(S, X, P, p, t)

@@ -64,25 +64,27 @@ class NoiseTraderConfig(FrozenConfig):
     spread and ``fleeting_share`` of the others are fleeting, as on the GOOG day, where half
     the orders improving the touch lived less than 0.2 s and the median order about 2 s. The
     deep orders (the ``p_far`` share) are a third class that rests longest
-    (``deep_cancel_rate``), which makes the depth grow away from the touch as on GOOG.
+    (``deep_cancel_rate``) and is at least ``deep_min_size`` lots (on GOOG nine in ten orders
+    placed 45 ticks or more behind the best were round lots of 100 or more).
     Market orders take a random side.
     """
 
     limit_rate: float = Field(default=3.05, ge=0, description="limit orders per second")
-    market_rate: float = Field(default=0.17, ge=0, description="market orders per second")
-    fleeting_cancel_rate: float = Field(default=2.0, ge=0, description="per fleeting order per second")
+    market_rate: float = Field(default=0.13, ge=0, description="market orders per second")
+    fleeting_cancel_rate: float = Field(default=7.0, ge=0, description="per fleeting order per second")
     patient_cancel_rate: float = Field(default=0.05, ge=0, description="per patient order per second")
-    deep_cancel_rate: float = Field(default=0.01, ge=0, description="per deep order per second")
-    fleeting_share_inside: float = Field(default=0.7, ge=0, le=1)
-    fleeting_share: float = Field(default=0.4, ge=0, le=1)
+    deep_cancel_rate: float = Field(default=0.028, ge=0, description="per deep order per second")
+    deep_min_size: int = Field(default=130, ge=1, description="smallest size of a deep order (lots)")
+    fleeting_share_inside: float = Field(default=1.0, ge=0, le=1)
+    fleeting_share: float = Field(default=0.52, ge=0, le=1)
     max_orders: int = Field(default=4096, ge=1, le=32_768, description="most noise orders resting at once")
     p_inside: float = Field(default=0.18, ge=0, le=1)
     p_at_best: float = Field(default=0.16, ge=0, le=1)
     inside_mean_ticks: float = Field(default=6.0, ge=1)
     inside_max_frac: float = Field(default=0.5, gt=0, le=1)
-    behind_mean_ticks: float = Field(default=8.0, ge=1)
-    p_far: float = Field(default=0.3, ge=0, le=1)
-    far_max_ticks: int = Field(default=60, ge=1)
+    behind_mean_ticks: float = Field(default=9.4, ge=1)
+    p_far: float = Field(default=0.22, ge=0, le=1)
+    far_max_ticks: int = Field(default=120, ge=1)
     behind_max_ticks: int = Field(default=200, ge=1)
     empty_side_ticks: int = Field(
         default=15, ge=1, description="distance from the reference price when a side is empty"
@@ -105,8 +107,10 @@ class MarketMakerConfig(FrozenConfig):
     """Market makers quoting both sides around the mid with an inventory skew.
 
     Maker ``m`` quotes ``quote_size`` lots at ``ref − h_m − skew`` and ``ref + h_m − skew``,
-    where ``ref`` is the mid of the book without the makers' quotes (blended with the
-    fundamental value by ``fundamental_weight``), ``h_m`` is spread evenly over
+    where ``ref`` is the mid of the book without the makers' quotes, blended with the
+    fundamental value (weight ``fundamental_weight``) and with an exponential average of the
+    mid over ``anchor_s`` seconds (weight ``anchor_weight``: makers slow to follow a sudden
+    move make the market resilient), ``h_m`` is spread evenly over
     ``[half_spread_min, half_spread_max]`` across makers and ``skew = inventory ×
     skew_ticks_per_lot`` (``h_m`` scales with the market's activity to the power
     ``activity_elasticity``: makers widen when the market is busy). It requotes ``latency``
@@ -117,9 +121,9 @@ class MarketMakerConfig(FrozenConfig):
     """
 
     count: int = Field(default=2, ge=0, le=1024)
-    half_spread_min: float = Field(default=10.0, ge=0.5)
-    half_spread_max: float = Field(default=16.0, ge=0.5)
-    quote_size: int = Field(default=100, ge=1)
+    half_spread_min: float = Field(default=13.4, ge=0.5)
+    half_spread_max: float = Field(default=28.6, ge=0.5)
+    quote_size: int = Field(default=150, ge=1)
     skew_ticks_per_lot: float = Field(default=0.02, ge=0)
     max_inventory: int = Field(default=1000, ge=1)
     latency_min_us: int = Field(default=500, ge=0)
@@ -129,8 +133,18 @@ class MarketMakerConfig(FrozenConfig):
         default=0.0, ge=0, le=1, description="weight of the fundamental value in the reference price"
     )
     activity_elasticity: float = Field(
-        default=0.0, ge=0, le=3, description="half spreads scale with activity ** activity_elasticity"
+        default=0.8, ge=0, le=3, description="half spreads scale with activity ** activity_elasticity"
     )
+    anchor_weight: float = Field(
+        default=0.0, ge=0, le=1, description="weight of a slow average of the mid in the reference price"
+    )
+    anchor_s: float = Field(default=30.0, gt=0, description="time constant of that average (s)")
+
+    @model_validator(mode="after")
+    def _weights(self) -> Self:
+        if self.fundamental_weight + self.anchor_weight > 1:
+            raise ValueError("fundamental_weight + anchor_weight must be <= 1")
+        return self
 
     @model_validator(mode="after")
     def _ranges(self) -> Self:
@@ -150,12 +164,12 @@ class MomentumTraderConfig(FrozenConfig):
     """
 
     count: int = Field(default=20, ge=0, le=8192)
-    wake_rate: float = Field(default=0.005, ge=0, description="wake-ups per trader per second")
-    fast_s: float = Field(default=30.0, gt=0)
-    slow_s: float = Field(default=300.0, gt=0)
-    threshold_ticks: float = Field(default=10.0, gt=0)
-    order_size: int = Field(default=100, ge=1)
-    max_size: int = Field(default=500, ge=1)
+    wake_rate: float = Field(default=0.002, ge=0, description="wake-ups per trader per second")
+    fast_s: float = Field(default=35.0, gt=0)
+    slow_s: float = Field(default=360.0, gt=0)
+    threshold_ticks: float = Field(default=3.4, gt=0)
+    order_size: int = Field(default=50, ge=1)
+    max_size: int = Field(default=470, ge=1)
 
 
 class ValueTraderConfig(FrozenConfig):
@@ -167,12 +181,12 @@ class ValueTraderConfig(FrozenConfig):
     """
 
     count: int = Field(default=20, ge=0, le=8192)
-    wake_rate: float = Field(default=0.005, ge=0)
+    wake_rate: float = Field(default=0.0068, ge=0)
     noise_ticks: float = Field(default=10.0, ge=0)
-    threshold_ticks: float = Field(default=20.0, ge=0)
-    size_per_tick: float = Field(default=5.0, ge=0)
-    min_size: int = Field(default=50, ge=1)
-    max_size: int = Field(default=500, ge=1)
+    threshold_ticks: float = Field(default=15.0, ge=0)
+    size_per_tick: float = Field(default=6.4, ge=0)
+    min_size: int = Field(default=57, ge=1)
+    max_size: int = Field(default=290, ge=1)
 
 
 class FundamentalConfig(FrozenConfig):
@@ -182,7 +196,7 @@ class FundamentalConfig(FrozenConfig):
     ``mean_reversion_s > 0`` it also pulls toward the start price with that time constant.
     """
 
-    volatility_ticks: float = Field(default=3.0, ge=0, description="ticks per sqrt(second)")
+    volatility_ticks: float = Field(default=2.0, ge=0, description="ticks per sqrt(second)")
     mean_reversion_s: float = Field(default=0.0, ge=0, description="0: random walk")
 
 
@@ -193,8 +207,8 @@ class ActivityConfig(FrozenConfig):
     spells alternate on the ``timescale_s`` scale (volatility clustering).
     """
 
-    vol: float = Field(default=0.5, ge=0, le=3)
-    timescale_s: float = Field(default=900.0, gt=0)
+    vol: float = Field(default=0.39, ge=0, le=3)
+    timescale_s: float = Field(default=450.0, gt=0)
 
 
 class AgentMarketConfig(FrozenConfig):

@@ -127,7 +127,10 @@ class _MarketState:
         P[_k.P_P_FAR] = nz.p_far
         P[_k.P_FAR_MAX] = nz.far_max_ticks
         P[_k.P_FAR_CANCEL] = nz.deep_cancel_rate
+        P[_k.P_DEEP_MIN] = nz.deep_min_size
         P[_k.P_MM_ACT_ELAST] = mm.activity_elasticity
+        P[_k.P_MM_ANCHOR_W] = mm.anchor_weight
+        P[_k.P_MM_ANCHOR_S] = mm.anchor_s
         P[_k.P_MOM_RATE] = mo.wake_rate * mo.count
         P[_k.P_VAL_RATE] = va.wake_rate * va.count
         P[_k.P_P_INSIDE] = nz.p_inside
@@ -183,7 +186,7 @@ class _MarketState:
         self.S[_k.S_LAST_BB] = -2
         self.S[_k.S_LAST_BA] = -2
         p0 = float(c.start_ticks)
-        for i in (_k.X_V, _k.X_EF, _k.X_ES, _k.X_MID, _k.X_V0):
+        for i in (_k.X_V, _k.X_EF, _k.X_ES, _k.X_MID, _k.X_V0, _k.X_EM):
             self.X[i] = p0
         self.X[_k.X_A] = 1.0
         self.pending: list[np.ndarray] = []
