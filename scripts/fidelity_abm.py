@@ -8,7 +8,8 @@ before the comparison; the table says whether the synthetic mean over the seeds 
 
 Usage::
 
-    .venv/bin/python scripts/fidelity_abm.py [--seeds 1,2,3] [--hours 6.5] [--out docs/fidelity-abm.md]
+    .venv/bin/python scripts/fidelity_abm.py [--seeds 101,102,103,104,105] [--hours 6.5]
+        [--out docs/fidelity-abm.md]
 """
 
 from __future__ import annotations
@@ -207,7 +208,12 @@ def build(seeds: list[int], hours: float) -> str:
         "windows (a proxy for metaorders: public data do not say who traded).",
         "",
         "Tolerances were fixed before the comparison; the *synthetic* column is the mean over the "
-        "seeds, with the range across seeds in brackets.",
+        "seeds, with the range across seeds in brackets. How the defaults were set: the order "
+        "sizes, the limit-order rate and where orders are placed were measured on the GOOG day "
+        "(`execsim.agents.calibration`, table below); the parameters that cannot be observed "
+        "(cancellation classes, deep book, makers, momentum and value traders, fundamental, "
+        "activity) were tuned by a random search on the facts below with seeds 11–13, and two "
+        "last choices were made on seeds 1–5. The seeds reported here were used for neither.",
         "",
         "| fact | GOOG | synthetic | tolerance | met |",
         "|---|---|---|---|---|",
@@ -259,11 +265,23 @@ def build(seeds: list[int], hours: float) -> str:
         "|---|---|---|",
     ]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in _flow_rows(real_flow, syn_flow)]
-    lines += ["", _caveats(), ""]
+    lines += ["", _caveats(real, syn, real_flow, syn_flow), ""]
     return "\n".join(lines)
 
 
-def _caveats() -> str:
+def _caveats(
+    real: StylizedFacts, syn: list[StylizedFacts], real_flow: OrderFlowStats, syn_flow: OrderFlowStats
+) -> str:
+    d_syn = np.mean([f.depth for f in syn], axis=0)
+    depth_note = (
+        f"from level 4 to level 10 the synthetic depth goes from {d_syn[3]:.0f} to {d_syn[-1]:.0f} "
+        f"lots, GOOG's from {real.depth[3]:.0f} to {real.depth[-1]:.0f}"
+    )
+    flow_note = (
+        f"{syn_flow.limit_rate:.2f} limit orders per second in all against GOOG's "
+        f"{real_flow.limit_rate:.2f}, of which {AgentMarketConfig().noise.limit_rate:.2f} "
+        "from the noise traders"
+    )
     return "\n".join(
         [
             "### What does not match, and what to keep in mind",
@@ -276,6 +294,21 @@ def _caveats() -> str:
             "no intraday seasonality (GOOG is busier near the open and the close).",
             "- Volatility clustering comes from a slow random *activity* factor that scales every "
             "rate and the fundamental's variance, i.e. it is put in, not emergent.",
+            "- **The impact exponent is not reproduced.** The synthetic market's mean response to "
+            "net signed volume is close to linear (exponent about 1 with this estimator, at every "
+            "window length), while GOOG's is concave at 30–60 s (0.46–0.56) though not at 2–5 "
+            "minutes. No parameter of the model moved it (makers anchored to a slow average of "
+            "the mid, a fundamental-weighted reference, no momentum or no value traders all gave "
+            "0.9–1.2): the agents' liquidity is placed relative to the current book, so a price "
+            "move is permanent until the value traders pull it back, and there is no metaorder "
+            "splitting (long-memory order signs) nor liquidity that refills where it was "
+            "consumed, the two mechanisms behind the square-root law in the literature "
+            "(Tóth et al. 2011, *Anomalous price impact and the critical nature of liquidity*).",
+            f"- The depth profile is flatter than GOOG's: {depth_note}.",
+            f"- The order flow counts every population: the market maker's requotes add to the "
+            f"limit orders and cancellations ({flow_note}), and the momentum and value traders' "
+            "market orders, sized by their signals, make the mean market order larger than "
+            "GOOG's, with fewer of them.",
             "- The fundamental value is exogenous: our trading moves the market through the book, "
             "the makers' inventories and the momentum traders, and the value traders pull it back "
             "toward a fundamental that our orders do not move, so the permanent part of our impact "
@@ -286,7 +319,9 @@ def _caveats() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seeds", default="1,2,3", help="comma-separated seeds of the synthetic runs")
+    p.add_argument(
+        "--seeds", default="101,102,103,104,105", help="comma-separated seeds of the synthetic runs"
+    )
     p.add_argument("--hours", type=float, default=6.5)
     p.add_argument("--out", default=str(REPO / "docs" / "fidelity-abm.md"))
     args = p.parse_args(argv)

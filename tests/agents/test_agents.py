@@ -140,6 +140,8 @@ def _maker_cfg(skew: float, max_inventory: int = 100_000) -> AgentMarketConfig:
             max_inventory=max_inventory,
             latency_min_us=1_000,
             latency_max_us=1_000,
+            requote_ticks=1,
+            activity_elasticity=0.0,
         ),
         **{k: v for k, v in QUIET.items() if k != "market_makers"},  # type: ignore[arg-type]
     )

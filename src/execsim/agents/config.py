@@ -69,14 +69,14 @@ class NoiseTraderConfig(FrozenConfig):
     Market orders take a random side.
     """
 
-    limit_rate: float = Field(default=3.05, ge=0, description="limit orders per second")
-    market_rate: float = Field(default=0.13, ge=0, description="market orders per second")
+    limit_rate: float = Field(default=3.0, ge=0, description="limit orders per second")
+    market_rate: float = Field(default=0.11, ge=0, description="market orders per second")
     fleeting_cancel_rate: float = Field(default=7.0, ge=0, description="per fleeting order per second")
-    patient_cancel_rate: float = Field(default=0.05, ge=0, description="per patient order per second")
+    patient_cancel_rate: float = Field(default=0.047, ge=0, description="per patient order per second")
     deep_cancel_rate: float = Field(default=0.028, ge=0, description="per deep order per second")
     deep_min_size: int = Field(default=130, ge=1, description="smallest size of a deep order (lots)")
-    fleeting_share_inside: float = Field(default=1.0, ge=0, le=1)
-    fleeting_share: float = Field(default=0.52, ge=0, le=1)
+    fleeting_share_inside: float = Field(default=0.98, ge=0, le=1)
+    fleeting_share: float = Field(default=0.55, ge=0, le=1)
     max_orders: int = Field(default=4096, ge=1, le=32_768, description="most noise orders resting at once")
     p_inside: float = Field(default=0.18, ge=0, le=1)
     p_at_best: float = Field(default=0.16, ge=0, le=1)
@@ -120,20 +120,20 @@ class MarketMakerConfig(FrozenConfig):
     quoting the side that would add to it.
     """
 
-    count: int = Field(default=2, ge=0, le=1024)
-    half_spread_min: float = Field(default=13.4, ge=0.5)
-    half_spread_max: float = Field(default=28.6, ge=0.5)
+    count: int = Field(default=1, ge=0, le=1024)
+    half_spread_min: float = Field(default=14.0, ge=0.5)
+    half_spread_max: float = Field(default=30.0, ge=0.5)
     quote_size: int = Field(default=150, ge=1)
     skew_ticks_per_lot: float = Field(default=0.02, ge=0)
     max_inventory: int = Field(default=1000, ge=1)
     latency_min_us: int = Field(default=500, ge=0)
     latency_max_us: int = Field(default=20_000, ge=0)
-    requote_ticks: int = Field(default=3, ge=1)
+    requote_ticks: int = Field(default=5, ge=1)
     fundamental_weight: float = Field(
         default=0.0, ge=0, le=1, description="weight of the fundamental value in the reference price"
     )
     activity_elasticity: float = Field(
-        default=0.8, ge=0, le=3, description="half spreads scale with activity ** activity_elasticity"
+        default=0.66, ge=0, le=3, description="half spreads scale with activity ** activity_elasticity"
     )
     anchor_weight: float = Field(
         default=0.0, ge=0, le=1, description="weight of a slow average of the mid in the reference price"
@@ -165,9 +165,9 @@ class MomentumTraderConfig(FrozenConfig):
 
     count: int = Field(default=20, ge=0, le=8192)
     wake_rate: float = Field(default=0.002, ge=0, description="wake-ups per trader per second")
-    fast_s: float = Field(default=35.0, gt=0)
+    fast_s: float = Field(default=48.0, gt=0)
     slow_s: float = Field(default=360.0, gt=0)
-    threshold_ticks: float = Field(default=3.4, gt=0)
+    threshold_ticks: float = Field(default=4.1, gt=0)
     order_size: int = Field(default=50, ge=1)
     max_size: int = Field(default=470, ge=1)
 
@@ -181,12 +181,12 @@ class ValueTraderConfig(FrozenConfig):
     """
 
     count: int = Field(default=20, ge=0, le=8192)
-    wake_rate: float = Field(default=0.0068, ge=0)
+    wake_rate: float = Field(default=0.005, ge=0)
     noise_ticks: float = Field(default=10.0, ge=0)
     threshold_ticks: float = Field(default=15.0, ge=0)
     size_per_tick: float = Field(default=6.4, ge=0)
     min_size: int = Field(default=57, ge=1)
-    max_size: int = Field(default=290, ge=1)
+    max_size: int = Field(default=240, ge=1)
 
 
 class FundamentalConfig(FrozenConfig):
