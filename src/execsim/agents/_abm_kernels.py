@@ -74,15 +74,25 @@ _jit: Any = njit
 
 
 def _hot(inline: str = "never") -> Any:
-    """``njit(cache=True)`` for the kernels that run per event.
+    """``njit(cache=True)`` without reference counting, for the kernels that run per event.
 
-    These kernels once compiled with ``_nrt=False`` (no reference counting) for speed, but numba
-    types a callee with its caller's flags, so the matching kernels they call (which may grow
-    their result arrays with ``np.zeros``) failed to compile in a fresh environment; it only
-    worked from a numba cache filled by an earlier version. Reference counting stays on until
-    the allocation is moved out of those call paths (see docs/benchmarks.md, agent market).
+    Numba's reference counting (NRT) increments and decrements, atomically, the count of every
+    array a function receives, on entry and exit; with twenty state arrays per call that was
+    more than half of the market's CPU time. These kernels never allocate an array and never
+    keep one, so they borrow their arguments and compile with ``_nrt=False`` (an option of
+    numba's CPU target). Numba passes that flag down to the functions they call unless those
+    set it themselves, and the matching kernels may allocate (they grow their result buffers
+    with ``np.zeros``), so every kernel here that calls them (:func:`submit`, :func:`cancel`,
+    :func:`modify`, :func:`_market_order`) is compiled by :func:`_counted`, which turns
+    reference counting back on for itself and everything below it; those also receive the
+    arrays the matching kernels return, and release them.
     """
-    return _jit(cache=True, inline=inline)
+    return _jit(cache=True, inline=inline, _nrt=False)
+
+
+def _counted() -> Any:
+    """``njit(cache=True)`` with reference counting set explicitly (see :func:`_hot`)."""
+    return _jit(cache=True, _nrt=True)
 
 
 ID_BASE = 1 << 48
@@ -481,7 +491,7 @@ def _fills(OR, H, M, F, nf, S, X, P, Z, ZL, ZF, MM, E, OF, t):
             S[S_OUR_FILLS] += 1
 
 
-@_jit(cache=True)
+@_counted()
 def submit(
     OR, H, L, SK, SL, M, F, U, S, X, P, Z, ZL, ZF, MM, E, OF, oid, side, qty, price, otype, tif,
     post_only, owner, t,
@@ -503,7 +513,7 @@ def submit(
     return st, rs, filled, canc, leaves, nf
 
 
-@_jit(cache=True)
+@_counted()
 def cancel(OR, H, L, SK, SL, M, F, U, S, E, oid, qty, has_qty, t):
     """Cancel (all, or ``qty`` lots of) a resting order; record DELETE / CANCEL.
 
@@ -527,7 +537,7 @@ def cancel(OR, H, L, SK, SL, M, F, U, S, E, oid, qty, has_qty, t):
     return st, rs, canc, leaves
 
 
-@_jit(cache=True)
+@_counted()
 def modify(
     OR, H, L, SK, SL, M, F, U, S, X, P, Z, ZL, ZF, MM, E, OF, oid, price, has_price, qty, has_qty, t
 ):  # fmt: skip
@@ -600,7 +610,7 @@ def _agent_cancel(OR, H, L, SK, SL, M, S, E, oid, t):
     return True
 
 
-@_jit(cache=True)
+@_counted()
 def _market_order(OR, H, L, SK, SL, M, F, U, S, X, P, Z, ZL, ZF, MM, E, OF, side, qty, t):
     """An agent's market order: the engine's matching loop; the remainder is dropped. Return lots filled."""
     oid = _new_id(S, SLOT_TAKER)
