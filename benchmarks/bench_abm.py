@@ -67,7 +67,7 @@ def run_market_once(
     return v.stats, cpu, wall, n_events
 
 
-def run_abm_benchmark(*, hours: float = 6.5, repeats: int = 5, ref_seconds: float = 600.0) -> dict[str, Any]:
+def run_abm_benchmark(*, hours: float = 6.5, repeats: int = 5, ref_seconds: float = 7200.0) -> dict[str, Any]:
     """Time the agent market and the pure-Python reference; return the raw numbers."""
     cfg = AgentMarketConfig()
     run_market_once(cfg, 999, min(hours, 0.05))  # compile or load the kernels, untimed
@@ -80,6 +80,18 @@ def run_abm_benchmark(*, hours: float = 6.5, repeats: int = 5, ref_seconds: floa
     ev_rates = [p["events"] / p["cpu_s"] for p in per_run]
     step_rates = [p["steps"] / p["cpu_s"] for p in per_run]
     market_s = [hours * 3600 / p["cpu_s"] for p in per_run]
+    # the noise traders alone: the same process as the pure-Python reference
+    noise_cfg = cfg.model_copy(
+        update={
+            "market_makers": cfg.market_makers.model_copy(update={"count": 0}),
+            "momentum": cfg.momentum.model_copy(update={"count": 0}),
+            "value": cfg.value.model_copy(update={"count": 0}),
+        }
+    )
+    noise_rates = []
+    for r in range(repeats):
+        st, cpu, _wall, _n = run_market_once(noise_cfg, 1 + r, hours)
+        noise_rates.append(st["book_ops"] / cpu)
     ref = run_reference(cfg.noise, seconds=ref_seconds, seed=1)
     return {
         "hours": hours,
@@ -89,6 +101,7 @@ def run_abm_benchmark(*, hours: float = 6.5, repeats: int = 5, ref_seconds: floa
         "events_per_cpu_s": {"best": max(ev_rates), "median": float(np.median(ev_rates))},
         "steps_per_cpu_s": {"best": max(step_rates), "median": float(np.median(step_rates))},
         "market_seconds_per_cpu_s": {"best": max(market_s), "median": float(np.median(market_s))},
+        "noise_only_ops_per_cpu_s": {"best": max(noise_rates), "median": float(np.median(noise_rates))},
         "reference_pure_python": ref,
         "abides_quoted_ops_per_cpu_s": ABIDES_OPS_PER_CPU_S,
     }
@@ -264,6 +277,13 @@ def report(res: dict[str, Any]) -> None:
             f"{ops['median'] / ref['ops_per_cpu_s']:,.0f}×",
         ],
         [
+            "execsim, noise traders only (the reference's process)",
+            fmt_rate(res["noise_only_ops_per_cpu_s"]["best"]),
+            fmt_rate(res["noise_only_ops_per_cpu_s"]["median"]),
+            f"{res['noise_only_ops_per_cpu_s']['median'] / ABIDES_OPS_PER_CPU_S:,.0f}×",
+            f"{res['noise_only_ops_per_cpu_s']['median'] / ref['ops_per_cpu_s']:,.0f}×",
+        ],
+        [
             "pure-Python noise market (this run)",
             fmt_rate(ref["ops_per_cpu_s"]),
             "",
@@ -304,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--hours", type=float, default=6.5, help="market hours per run (default 6.5)")
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--ref-seconds", type=float, default=600.0, help="market seconds of the Python reference")
+    p.add_argument("--ref-seconds", type=float, default=7200.0, help="market seconds of the Python reference")
     p.add_argument("--json", help="also write the results to this JSON file")
     p.add_argument("--no-fresh", action="store_true", help="skip the fresh-process cold starts")
     p.add_argument("--child", choices=["cold"], help=argparse.SUPPRESS)
