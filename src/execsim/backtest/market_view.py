@@ -71,7 +71,6 @@ class MarketView:
         self.events_applied = 0
         self.traded_volume = 0
         self.last_local_ts: int | None = None
-        self.last_event_ts: int | None = None
 
     # -- reading ahead --------------------------------------------------------------------
     def push(self, ev: np.ndarray) -> None:
@@ -111,11 +110,6 @@ class MarketView:
         """True once every event of the stream has been applied (never, for a live stream)."""
         return self._head() is None and not self.live
 
-    def next_time(self) -> int | None:
-        """Local time of the next event not yet applied."""
-        b = self._head()
-        return None if b is None else int(b.local_ts[b.pos])
-
     # -- applying -------------------------------------------------------------------------
     def _apply(self, b: _Batch, stop: int) -> None:
         if stop <= b.pos:
@@ -137,7 +131,6 @@ class MarketView:
             self.traded_volume += int(t["qty"].sum())
         self.events_applied += stop - b.pos
         self.last_local_ts = int(b.local_ts[stop - 1])
-        self.last_event_ts = int(b.events["ts_event"][stop - 1])
         b.pos = stop
 
     def advance_to(self, t_ns: int) -> None:
