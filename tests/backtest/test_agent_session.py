@@ -95,3 +95,27 @@ def test_an_impact_model_on_the_agent_market_is_refused_with_the_reason() -> Non
 
     with pytest.raises(ConfigError, match="impact is endogenous"):
         run_session(_cfg(impact={"model": "almgren_chriss", "params": {"permanent": 0.1, "temporary": 0.0}}))
+
+
+def test_a_shared_twin_cache_runs_each_distinct_counterfactual_once() -> None:
+    twins: dict[str, Any] = {}
+    slicer = run_session(_cfg(name="slicer", counterfactual=True), twins=twins)
+    assert len(twins) == 1
+    idle = run_session(_cfg(name="idle", counterfactual=True), strategy=Strategy(), twins=twins)
+    assert len(twins) == 1  # same market, other name and strategy: the twin is reused
+    alone = run_session(_cfg(name="slicer", counterfactual=True))
+    assert slicer.counterfactual_market.to_pylist() == alone.counterfactual_market.to_pylist()
+    assert idle.counterfactual_market.to_pylist() == idle.market.to_pylist()  # no orders: no impact
+    other_seed = run_session(_cfg(seed=3, counterfactual=True), twins=twins)
+    assert len(twins) == 2
+    assert other_seed.counterfactual_market.to_pylist() != slicer.counterfactual_market.to_pylist()
+
+
+def test_the_twin_key_ignores_name_strategy_and_flag_but_not_the_market() -> None:
+    from execsim.backtest import counterfactual_key
+
+    base = counterfactual_key(_cfg())
+    assert counterfactual_key(_cfg(name="other", counterfactual=True)) == base
+    assert counterfactual_key(_cfg(strategy={"class": "execsim.execution:Strategy"})) == base
+    assert counterfactual_key(_cfg(seed=9)) != base
+    assert counterfactual_key(_cfg(data={"kind": "agents", "minutes": 3})) != base

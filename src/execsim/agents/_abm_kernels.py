@@ -53,10 +53,10 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from execsim.book import _l3_kernels as _k
 from execsim.book import _matching_kernels as _mk
+from execsim.core.jit import njit
 from execsim.data.schema import (
     F_LAST,
     F_SNAPSHOT,

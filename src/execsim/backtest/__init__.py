@@ -3,7 +3,7 @@
 from execsim.backtest.compiled import CompiledRunResult, run_compiled_quoter, touch_quoter_decide
 from execsim.backtest.config import LatencyPaths, RunConfig, StrategyConfig, VenueConfig
 from execsim.backtest.results import RunResult
-from execsim.backtest.session import Session, load_strategy, run_session
+from execsim.backtest.session import Session, counterfactual_key, load_strategy, run_session
 from execsim.backtest.sources import (
     BinanceSource,
     LobsterSource,
@@ -25,6 +25,7 @@ __all__ = [
     "StrategyConfig",
     "SyntheticSource",
     "VenueConfig",
+    "counterfactual_key",
     "load_strategy",
     "run_compiled_quoter",
     "run_session",

@@ -53,7 +53,6 @@ they happened, with the queue-ahead estimate before each.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from execsim.book._l2_kernels import (
     DONE,
@@ -68,6 +67,7 @@ from execsim.book._l2_kernels import (
     _overflow_qty,
     _run,
 )
+from execsim.core.jit import njit
 from execsim.venues._l2_venue_kernels import (
     C_STRUCT,
     F_ID,

@@ -44,13 +44,14 @@ from typing import Any, Final, Literal
 
 import numpy as np
 import pyarrow as pa
-from numba import cfunc, njit, types
+from numba import cfunc, types
 from numba.core.ccallback import CFunc
 from numba.core.dispatcher import Dispatcher
 
 from execsim.backtest import _compiled_kernels as _q
 from execsim.book import _l2_kernels as _bk
 from execsim.core.errors import ConfigError, ExecsimError
+from execsim.core.jit import njit
 from execsim.data.schema import EVENT_DTYPE
 from execsim.model.instrument import Instrument
 from execsim.venues import _l2_venue_kernels as _vk

@@ -22,12 +22,14 @@ at venues, report deliveries, timers and book samples, in that order.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from execsim.backtest.config import RunConfig, VenueConfig
 from execsim.backtest.market_view import MarketView
@@ -35,6 +37,7 @@ from execsim.backtest.results import RunResult, build_manifest
 from execsim.backtest.sources import OpenedSource
 from execsim.book.l2 import L2Book
 from execsim.book.l3 import L3Book
+from execsim.core.config import canonical_json
 from execsim.core.errors import ConfigError, ExecsimError
 from execsim.data.schema import K_ADD, K_DELETE, K_EXECUTE
 from execsim.execution.events import (
@@ -727,6 +730,18 @@ class Session:
         )
 
 
+def counterfactual_key(config: RunConfig, base_dir: Path | None = None) -> str:
+    """What a config's counterfactual twin depends on: the config less its name and strategy.
+
+    The twin runs a strategy that never trades, so two configs that differ only in ``name``,
+    ``strategy`` or ``counterfactual`` have the same twin; :func:`run_session` uses this key to
+    share twins between runs (``twins=``).
+    """
+    payload = config.model_dump(mode="json", exclude={"name", "strategy", "counterfactual"})
+    payload["base_dir"] = None if base_dir is None else str(Path(base_dir).resolve())
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+
+
 def run_session(
     config: RunConfig,
     *,
@@ -734,6 +749,7 @@ def run_session(
     strategy: Strategy | None = None,
     venues: list[Venue] | None = None,
     progress: Callable[[int], None] | None = None,
+    twins: dict[str, pa.Table] | None = None,
 ) -> RunResult:
     """Build a :class:`Session` and run it.
 
@@ -742,11 +758,21 @@ def run_session(
     result's ``counterfactual_market`` table: the difference between the two market paths is the
     market's reaction to our orders, which TCA separates from the drift both runs share.
     ``venues`` objects cannot be reused across runs, so a counterfactual needs config-built venues.
+
+    ``twins`` is an optional cache of twins' market paths, keyed by :func:`counterfactual_key`:
+    a study that runs several strategies on the same market (same config apart from the name
+    and the strategy) passes one dict to every call and each distinct twin runs once.
     """
     result = Session(config, base_dir=base_dir, strategy=strategy, venues=venues, progress=progress).run()
     if not config.counterfactual:
         return result
     if venues is not None:
         raise ConfigError("a counterfactual run builds its venues from the config; do not pass venue objects")
-    twin = Session(config, base_dir=base_dir, strategy=Strategy()).run()
-    return result.with_table("counterfactual_market", twin.tables["market"])
+    key = counterfactual_key(config, base_dir) if twins is not None else ""
+    if twins is not None and key in twins:
+        market = twins[key]
+    else:
+        market = Session(config, base_dir=base_dir, strategy=Strategy()).run().tables["market"]
+        if twins is not None:
+            twins[key] = market
+    return result.with_table("counterfactual_market", market)

@@ -37,8 +37,8 @@ other numba code) must keep the returned tuple and drop the old one.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from execsim.core.jit import njit
 from execsim.data.schema import F_LAST, K_CLEAR, K_HALT, K_SET_LEVEL, K_TRADE
 
 # ---- meta slots

@@ -33,8 +33,8 @@ wrapper grows the arrays and calls again from that index, so nothing is ever dro
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from execsim.core.jit import njit
 from execsim.data.schema import (
     K_ADD,
     K_CANCEL,

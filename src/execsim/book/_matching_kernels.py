@@ -16,7 +16,6 @@ Python enums lives in :mod:`execsim.book.matching` only.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from execsim.book._l3_kernels import (
     FL_ICEBERG,
@@ -57,6 +56,7 @@ from execsim.book._l3_kernels import (
     peg_append,
     side_index,
 )
+from execsim.core.jit import njit
 
 # ---- order types / time in force / self-trade prevention
 OT_LIMIT = 0

@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.typed import Dict
 
+from execsim.core.jit import njit
 from execsim.data.schema import (
     EVENT_DTYPE,
     F_LAST,

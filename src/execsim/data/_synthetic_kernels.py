@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from execsim.core.jit import njit
 from execsim.data.schema import F_LAST, F_SYNTHETIC, K_SET_LEVEL, K_TRADE
 
 # layout of the int64 state vector

@@ -15,7 +15,8 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from execsim.core.jit import njit
 
 
 @njit(cache=True)

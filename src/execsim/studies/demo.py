@@ -149,6 +149,7 @@ def run_demo(config: DemoConfig | None = None, *, log: Callable[[str], None] = p
     costs: dict[str, list[float]] = {a: [] for a in ALGOS}
     table: dict[str, dict[str, list[float]]] = {a: {} for a in ALGOS}
     dirs: list[Path] = []
+    twins: dict[str, Any] = {}  # the market without us, per seed: shared by the five algorithms
     keys = {
         "IS bps": "shortfall.implementation_shortfall_bps",
         "vs VWAP bps": "slippage.slippage_vwap_bps",
@@ -161,7 +162,7 @@ def run_demo(config: DemoConfig | None = None, *, log: Callable[[str], None] = p
     }
     for s in eval_seeds:
         for a in ALGOS:
-            res = run_session(_cfg(s, c.minutes, a, True), strategy=_algo(a, c, curve, policy))
+            res = run_session(_cfg(s, c.minutes, a, True), strategy=_algo(a, c, curve, policy), twins=twins)
             results.append(res)
             dirs.append(res.write(runs_dir))
             p = analyze(res).parents[0]

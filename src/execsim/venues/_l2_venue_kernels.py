@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
-
 # The book's own hot loop and structural helpers: ``_run`` applies events without ever re-binding
 # an array (it reports NEED_* instead), which is what lets this kernel avoid returning arrays.
 from execsim.book._l2_kernels import (
@@ -50,6 +48,7 @@ from execsim.book._l2_kernels import (
     _recentre,
     _run,
 )
+from execsim.core.jit import njit
 from execsim.data.schema import F_LAST, K_CLEAR, K_HALT, K_SET_LEVEL, K_TRADE
 
 # ---- queue-model parameters

@@ -26,7 +26,6 @@ Our orders are told apart from tape orders by their id: ours are negative, tape 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from execsim.book._l3_kernels import (
     FL_PEG,
@@ -89,6 +88,7 @@ from execsim.book._l3_kernels import (
     room_for,
     side_index,
 )
+from execsim.core.jit import njit
 from execsim.data.schema import (
     F_CROSS,
     F_HIDDEN,

@@ -22,8 +22,8 @@ so "deeper" is always "larger key".
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from execsim.core.jit import njit
 from execsim.data.schema import (
     F_CROSS,
     F_HIDDEN,
