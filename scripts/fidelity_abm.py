@@ -35,6 +35,8 @@ from execsim.agents.stylized_facts import (
     window_impact,
 )
 from execsim.data.feeds.lobster import LobsterFeed
+from execsim.impact.calibration import SquareRootCalibration, calibrate_square_root
+from execsim.impact.tape import trade_tape
 
 REPO = Path(__file__).resolve().parents[1]
 S = 1_000_000_000
@@ -176,17 +178,20 @@ def build(seeds: list[int], hours: float) -> str:
     real_windows = {
         w: impact_exponent(*window_impact(real_series, w * S)).exponent for w in (30, 60, 120, 300)
     }
+    real_sqrt = calibrate_square_root(trade_tape(real_ev), n_bootstrap=200, seed=0)
 
     cfg = AgentMarketConfig()
     syn: list[StylizedFacts] = []
     syn_flow = None
     syn_windows: dict[int, list[float]] = {w: [] for w in real_windows}
+    syn_sqrt: list[SquareRootCalibration] = []
     for seed in seeds:
         ev = run_market(cfg, np.random.SeedSequence(seed), int(hours * 3600 * S))
         syn.append(stylized_facts(ev))
         series = market_series(ev)
         for w in syn_windows:
             syn_windows[w].append(impact_exponent(*window_impact(series, w * S)).exponent)
+        syn_sqrt.append(calibrate_square_root(trade_tape(ev), n_bootstrap=200, seed=0))
         if syn_flow is None:
             syn_flow = order_flow_stats(ev)
     assert syn_flow is not None
@@ -242,6 +247,7 @@ def build(seeds: list[int], hours: float) -> str:
     ]
     for w, e in real_windows.items():
         lines.append(f"| {w} s | {e:.2f} | {np.nanmean(syn_windows[w]):.2f} |")
+    lines += _sqrt_section(real_sqrt, syn_sqrt, seeds)
     lines += [
         "",
         "### Autocorrelation of absolute 1-minute returns, lag by lag",
@@ -267,6 +273,44 @@ def build(seeds: list[int], hours: float) -> str:
     lines += [f"| {a} | {b} | {c} |" for a, b, c in _flow_rows(real_flow, syn_flow)]
     lines += ["", _caveats(real, syn, real_flow, syn_flow), ""]
     return "\n".join(lines)
+
+
+def _sqrt_section(
+    real: SquareRootCalibration, syn: list[SquareRootCalibration], seeds: list[int]
+) -> list[str]:
+    """The square-root law fitted the way ``docs/impact-calibration.md`` fits it, on both sides."""
+    lo, hi = real.delta_ci
+    d = [c.delta for c in syn]
+    inside = lo <= float(np.mean(d)) <= hi
+    out = [
+        "",
+        "### The square-root law, fitted on buckets of every length",
+        "",
+        "The 1-minute exponent above is one window length and 8 bins of about 49 windows: on the "
+        "real day alone it ranges from 0.46 to 1.27 with the window. The fit of "
+        "[impact-calibration.md](impact-calibration.md) (`execsim.impact.calibrate_square_root`: "
+        "`E[Δmid · sign(Q)] / σ = Y (|Q|/V)^δ` on buckets of 60 s to 30 min pooled, 12 bins, "
+        "weighted least squares, 200 bootstrap resamples of buckets) pins δ down better; it runs "
+        "here on both streams, the synthetic one per seed. This section was added in a later "
+        "session, after the 1-minute estimator proved unstable; it is reported, not counted above.",
+        "",
+        "| stream | δ | 95 % CI | R² of the bin means |",
+        "|---|---|---|---|",
+        f"| GOOG | {real.delta:.2f} | {lo:.2f}–{hi:.2f} | {real.r2:.2f} |",
+    ]
+    for s, c in zip(seeds, syn, strict=True):
+        out.append(
+            f"| synthetic, seed {s} | {c.delta:.2f} | {c.delta_ci[0]:.2f}–{c.delta_ci[1]:.2f} | {c.r2:.2f} |"
+        )
+    out += [
+        "",
+        f"Synthetic mean {np.mean(d):.2f} (sd {np.std(d):.2f} across seeds): "
+        + ("inside" if inside else "**outside**")
+        + f" GOOG's 95 % interval {lo:.2f}–{hi:.2f}. Each synthetic seed's δ is tight and centred "
+        "on 1 (linear aggregate impact), while the real day's is concave; the real interval is "
+        "wide (one day), so the two are told apart at its upper end only.",
+    ]
+    return out
 
 
 def _caveats(
@@ -304,6 +348,19 @@ def _caveats(
             "splitting (long-memory order signs) nor liquidity that refills where it was "
             "consumed, the two mechanisms behind the square-root law in the literature "
             "(Tóth et al. 2011, *Anomalous price impact and the critical nature of liquidity*).",
+            "- **What else was tried on the impact exponent** (pooled square-root fit above, "
+            "seeds 11, 12, 13, 1 and 2; the default market gives δ = 1.03, sd 0.06), each as a "
+            "prototype in the compiled market and reverted because δ did not move: latent "
+            "liquidity revealed at the touch in proportion to the displacement from a 20–300 s "
+            "average of the mid (a one-level version of Tóth et al.'s latent order book), "
+            "0.97–1.06; agents' market orders that never take more than the opposite best level "
+            "(selective liquidity taking), 1.07; cancellation rates that do not scale with "
+            "activity, so that busy spells have a deeper book, 0.93; makers that move their "
+            "reference with a decaying memory of trade signs, 1.01; makers centred on the "
+            "fundamental value (weight 0.6–1.0), 0.89–1.16; no momentum traders, 1.02. What is "
+            "left to try is the full mechanism of the literature, both halves at once: a latent "
+            "book deposited and revealed at every distance from the price, and traders who split "
+            "their orders over minutes (long-memory order signs).",
             f"- The depth profile is flatter than GOOG's: {depth_note}.",
             f"- The order flow counts every population: the market maker's requotes add to the "
             f"limit orders and cancellations ({flow_note}), and the momentum and value traders' "
