@@ -363,10 +363,15 @@ def _caveats(
             "fixed size instead of one proportional to the signal, 0.98–1.04. The noise traders "
             "and the maker alone (no momentum, no value traders) give 1.22: the "
             "zero-intelligence core itself responds linearly or convexly, so the concavity has "
-            "to come from a new kind of liquidity rather than from the informed traders. What is "
-            "left to try is the full mechanism of the literature, both halves at once: a latent "
-            "book deposited and revealed at every distance from the price, and traders who split "
-            "their orders over minutes (long-memory order signs).",
+            "to come from a new kind of liquidity rather than from the informed traders. A deep "
+            "book whose density grows with the distance from the touch (deep orders placed with "
+            "a density rising linearly to 60–200 ticks, giving a depth profile shaped like "
+            "GOOG's) gave 0.97–1.10: the shape of the visible book alone is not enough. What "
+            "is left to try is the full mechanism of the literature, both halves at once: a "
+            "latent book whose orders are deposited at every distance from the price, diffuse, "
+            "and show themselves only near it, so that liquidity consumed by a large order "
+            "refills slowly (Donier, Bonart, Mastromatteo and Bouchaud 2015), together with "
+            "traders who split their orders over minutes (long-memory order signs).",
             f"- The depth profile is flatter than GOOG's: {depth_note}.",
             f"- The order flow counts every population: the market maker's requotes add to the "
             f"limit orders and cancellations ({flow_note}), and the momentum and value traders' "
