@@ -12,6 +12,11 @@ argument *type* is enough; this decorator types such calls with the plain type (
 The change is local to the dispatchers this decorator creates (no numba internals are patched
 globally); it relies on :meth:`numba.core.dispatcher.Dispatcher.get_call_template`, the hook
 numba's type inference uses to resolve a call to a dispatcher from compiled code.
+
+It also sets ``no_cfunc_wrapper=True`` unless told otherwise: the C-callable wrapper numba
+builds for every function by default serves only to pass a dispatcher to compiled code as a
+first-class function, which execsim never does (its compiled strategies are ``cfunc`` built
+explicitly), and it was about 5 % of compile time.
 """
 
 from __future__ import annotations
