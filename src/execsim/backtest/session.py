@@ -768,11 +768,8 @@ def run_session(
         return result
     if venues is not None:
         raise ConfigError("a counterfactual run builds its venues from the config; do not pass venue objects")
-    key = counterfactual_key(config, base_dir) if twins is not None else ""
-    if twins is not None and key in twins:
-        market = twins[key]
-    else:
-        market = Session(config, base_dir=base_dir, strategy=Strategy()).run().tables["market"]
-        if twins is not None:
-            twins[key] = market
-    return result.with_table("counterfactual_market", market)
+    cache = {} if twins is None else twins
+    key = counterfactual_key(config, base_dir)
+    if key not in cache:
+        cache[key] = Session(config, base_dir=base_dir, strategy=Strategy()).run().tables["market"]
+    return result.with_table("counterfactual_market", cache[key])
