@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from execsim.book.binance_verify import BinanceVerifyResult, verify_binance
+from execsim.cli.main import command_group
 from execsim.cli.progress import progress_bar
 from execsim.data.feeds.binance import BinanceMarket
 
@@ -21,14 +22,13 @@ __all__ = ["format_verify_summary", "register"]
 
 def register(subparsers: Any) -> None:
     """Add the ``binance`` command group to the ``execsim`` parser."""
-    group = subparsers.add_parser(
+    sub = command_group(
+        subparsers,
         "binance",
         help="Binance raw captures (depth diffs + trades + bookTicker): verify the book rebuild",
         description="Commands over Binance raw websocket/REST captures "
         "('<local_ts_ns> <JSON>' per line, gzip or plain).",
     )
-    group.set_defaults(func=lambda _args: _print_help(group))
-    sub = group.add_subparsers(dest="binance_command", metavar="COMMAND")
     verify = sub.add_parser(
         "verify",
         help="rebuild the L2 book and compare it with every exactly checkable bookTicker",
@@ -64,11 +64,6 @@ def register(subparsers: Any) -> None:
         "--show", type=int, default=10, metavar="N", help="mismatching bookTickers to list (default 10)"
     )
     verify.set_defaults(func=_verify)
-
-
-def _print_help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from execsim.cli.main import command_group
 from execsim.cli.progress import progress_bar
 from execsim.core.errors import ConfigError, ExecsimError
 from execsim.data.feeds.base import FeedHandler
@@ -30,14 +31,13 @@ FORMATS = ("lobster", "binance", "bitstamp", "parquet", "csv")
 
 def register(subparsers: Any) -> None:
     """Add the ``data`` command group to the ``execsim`` parser."""
-    group = subparsers.add_parser(
+    sub = command_group(
+        subparsers,
         "data",
         help="import market data into the repository; list, show and verify it",
         description="The data repository: canonical Parquet partitioned by venue/symbol/date, "
         "with a DuckDB catalog.",
     )
-    group.set_defaults(func=lambda _args: _print_help(group))
-    sub = group.add_subparsers(dest="data_command", metavar="COMMAND")
 
     imp = sub.add_parser(
         "import",
@@ -98,11 +98,6 @@ def _root(p: argparse.ArgumentParser) -> None:
         default=None,
         help="repository folder (default: $EXECSIM_DATA or ./execsim-data)",
     )
-
-
-def _print_help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _module(name: str, fmt: str) -> ModuleType:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from execsim.cli.main import command_group
 from execsim.cli.progress import progress_bar
 from execsim.core.errors import ConfigError
 from execsim.data.feeds.canonical import CanonicalParquetFeed
@@ -36,13 +37,12 @@ _MODELS = ("square_root", "propagator", "almgren_chriss")
 
 def register(subparsers: Any) -> None:
     """Add the ``impact`` command group to the ``execsim`` parser."""
-    group = subparsers.add_parser(
+    sub = command_group(
+        subparsers,
         "impact",
         help="market impact models: calibrate one from a day of data",
         description="Market impact models (see docs/impact.md).",
     )
-    group.set_defaults(func=lambda _args: _print_help(group))
-    sub = group.add_subparsers(dest="impact_command", metavar="COMMAND")
     cal = sub.add_parser(
         "calibrate",
         help="fit an impact model to a day of data; print diagnostics and the fitted config",
@@ -69,11 +69,6 @@ def register(subparsers: Any) -> None:
     cal.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples (default 200)")
     cal.add_argument("--config-out", type=Path, metavar="FILE", help="write the fitted impact config (YAML)")
     cal.set_defaults(func=_calibrate)
-
-
-def _print_help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _model(args: argparse.Namespace) -> tuple[ImpactModel, dict[str, Any]]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from execsim.book.replay import LobsterVerifyResult, verify_lobster
+from execsim.cli.main import command_group
 from execsim.cli.progress import progress_bar
 from execsim.data.feeds.lobster import LobsterFeed
 
@@ -22,13 +23,12 @@ __all__ = ["format_verify_summary", "register"]
 
 def register(subparsers: Any) -> None:
     """Add the ``lobster`` command group to the ``execsim`` parser."""
-    group = subparsers.add_parser(
+    sub = command_group(
+        subparsers,
         "lobster",
         help="LOBSTER message/orderbook files: verify an exact book replay",
         description="Commands over LOBSTER (lobsterdata.com) message/orderbook file pairs.",
     )
-    group.set_defaults(func=lambda _args: _print_help(group))
-    sub = group.add_subparsers(dest="lobster_command", metavar="COMMAND")
     verify = sub.add_parser(
         "verify",
         help="rebuild the book from the messages and compare it with every orderbook row",
@@ -62,11 +62,6 @@ def register(subparsers: Any) -> None:
         "--show", type=int, default=10, metavar="N", help="mismatching levels to list (default 10)"
     )
     verify.set_defaults(func=_verify)
-
-
-def _print_help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -12,11 +12,12 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from execsim.core.errors import ExecsimError
 from execsim.core.version import __version__
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "command_group", "main"]
 
 # Sub-command modules, in the order --help lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -42,6 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
+
+
+def command_group(subparsers: Any, name: str, **parser_kwargs: Any) -> Any:
+    """Add the command group ``name`` (``help``, ``description``, ...); return its sub-commands.
+
+    Run without a sub-command, the group prints its help and exits 2. The chosen sub-command's
+    name lands in ``args.<name>_command``.
+    """
+    group: argparse.ArgumentParser = subparsers.add_parser(name, **parser_kwargs)
+    group.set_defaults(func=lambda _args: _print_help(group))
+    return group.add_subparsers(dest=f"{name}_command", metavar="COMMAND")
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -954,26 +954,9 @@ class OrderManager:
         requests to send (kill cancels are never throttled, though they count as messages).
         """
         self.kill_switch.kill(scope)
-        sym = self.instrument.symbol
-        targets = [
-            o
-            for o in self._orders.values()
-            if not o.done
-            and o.status is not S.PENDING_CANCEL
-            and scope.matches(algo=o.algo, instrument=sym, venue=o.info.venue)
-        ]
-        self._log(
-            KillSwitchEvent(
-                seq=len(self.events),
-                ts=int(now),
-                kind=K.KILL,
-                algo=scope.algo or "",
-                venue=scope.venue or "",
-                scope=scope,
-                by=by,
-                reason=reason,
-                cancelled=tuple(o.info.order_id for o in targets),
-            )
+        targets = [o for o in self._open(scope) if o.status is not S.PENDING_CANCEL]
+        self._log_kill_switch(
+            K.KILL, scope, now, by, reason, cancelled=tuple(o.info.order_id for o in targets)
         )
         why = f"kill switch ({scope}): {reason}"
         return [
@@ -986,20 +969,25 @@ class OrderManager:
     def reset(self, scope: KillScope, *, now: int, reason: str = "", by: str = "") -> bool:
         """Lift a kill of exactly ``scope``; return whether it was killed (logged either way)."""
         was = self.kill_switch.reset(scope)
+        self._log_kill_switch(K.RESET, scope, now, by, reason, was_active=was)
+        return was
+
+    def _log_kill_switch(
+        self, kind: OmsEventKind, scope: KillScope, now: int, by: str, reason: str, **kw: Any
+    ) -> None:
         self._log(
             KillSwitchEvent(
                 seq=len(self.events),
                 ts=int(now),
-                kind=K.RESET,
+                kind=kind,
                 algo=scope.algo or "",
                 venue=scope.venue or "",
                 scope=scope,
                 by=by,
                 reason=reason,
-                was_active=was,
+                **kw,
             )
         )
-        return was
 
     @property
     def killed(self) -> tuple[KillScope, ...]:
@@ -1023,9 +1011,12 @@ class OrderManager:
 
     def open_orders(self, scope: KillScope | None = None) -> list[OrderInfo]:
         """Orders not known to be done (in ``scope`` if given), oldest first."""
+        return [o.info for o in self._open(scope)]
+
+    def _open(self, scope: KillScope | None) -> list[_Order]:
         sym = self.instrument.symbol
         return [
-            o.info
+            o
             for o in self._orders.values()
             if not o.done
             and (scope is None or scope.matches(algo=o.algo, instrument=sym, venue=o.info.venue))

@@ -357,6 +357,10 @@ class TcaContext:
             return float("nan")
         return float(ticks_per_unit) / ref * BPS
 
+    def ticks_and_bps(self, key: str, ticks_per_unit: float) -> dict[str, float]:
+        """The values ``{key}_ticks`` and ``{key}_bps`` of one per-unit price difference."""
+        return {f"{key}_ticks": ticks_per_unit, f"{key}_bps": self.bps(ticks_per_unit)}
+
 
 @runtime_checkable
 class TcaMetric(Protocol):

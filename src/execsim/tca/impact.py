@@ -64,12 +64,10 @@ class CounterfactualImpact:
             "gap_at_start_ticks": s * gap0,
         }
         for k, v in parts.items():
-            out[f"{k}_ticks"] = v
-            out[f"{k}_bps"] = context.bps(v)
+            out.update(context.ticks_and_bps(k, v))
             out[f"{k}_ccy"] = v * x * f
         end = np.array([t1], np.int64)
         for h in context.config.reversion_horizons_s:
             d = s * (float(market.mark(end, h)[0] - cf.mark(end, h)[0]) - gap0)
-            out[f"impact_after_{horizon_key(h)}_ticks"] = d
-            out[f"impact_after_{horizon_key(h)}_bps"] = context.bps(d)
+            out.update(context.ticks_and_bps(f"impact_after_{horizon_key(h)}", d))
         return out

@@ -49,8 +49,7 @@ class Markouts:
             for h, mk in marks.items():
                 for g, gsel in groups.items():
                     v = weighted_mean(mk, np.where(sel & gsel, w, 0.0))
-                    out[f"markout_{horizon_key(h)}{g}_ticks"] = v
-                    out[f"markout_{horizon_key(h)}{g}_bps"] = context.bps(v)
+                    out.update(context.ticks_and_bps(f"markout_{horizon_key(h)}{g}", v))
             return out
 
         out = block(np.ones(len(fills), bool))
@@ -65,6 +64,5 @@ class Markouts:
         for h in context.config.reversion_horizons_s:
             m_h = float(market.mark(np.array([context.t_end], np.int64), h)[0])
             rev = sign * (m_end - m_h) if len(fills) else float("nan")
-            out[f"reversion_{horizon_key(h)}_ticks"] = rev
-            out[f"reversion_{horizon_key(h)}_bps"] = context.bps(rev)
+            out.update(context.ticks_and_bps(f"reversion_{horizon_key(h)}", rev))
         return out

@@ -47,9 +47,7 @@ class Spreads:
         out: dict[str, MetricValue] = {}
 
         def put(key: str, values: np.ndarray, weights: np.ndarray = w) -> None:
-            v = weighted_mean(values, weights)
-            out[f"{key}_ticks"] = v
-            out[f"{key}_bps"] = context.bps(v)
+            out.update(context.ticks_and_bps(key, weighted_mean(values, weights)))
 
         put("quoted_spread", quoted)
         put("effective_spread", eff)

@@ -28,7 +28,7 @@ import gzip
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -201,6 +201,24 @@ def _unit_ratio(unit: Decimal, target: Decimal) -> tuple[int, int]:
     """``unit / target`` as a reduced fraction ``(num, den)``: value_in_target = raw·num/den."""
     fr = Fraction(unit) / Fraction(target)
     return fr.numerator, fr.denominator
+
+
+def _rescale(
+    raw: np.ndarray, num: int, den: int, what: Callable[[int], str], src: str, row0: int
+) -> np.ndarray:
+    """``raw · num / den`` (rows of ``raw`` are file rows from ``row0``); raise on a remainder.
+
+    ``what(v)`` words the error for the first raw value ``v`` that does not convert exactly.
+    """
+    if den == 1 and num == 1:
+        return raw.copy()
+    scaled = raw * num
+    off = scaled % den != 0
+    if off.any():
+        idx = np.argwhere(off)[0]
+        v = int(raw[tuple(idx)])
+        raise DataError(what(v), source=src, row=row0 + int(idx[0]) + 1, value=v)
+    return scaled // den
 
 
 _PARSE_WHAT = {
@@ -507,37 +525,27 @@ class LobsterFeed:
         }
 
     def _to_ticks(self, raw: np.ndarray, src: str, row0: int) -> np.ndarray:
-        if self._px_den == 1 and self._px_num == 1:
-            return raw.copy()
-        scaled = raw * self._px_num
-        off = scaled % self._px_den != 0
-        if off.any():
-            idx = np.argwhere(off)[0]
-            v = int(raw[tuple(idx)])
-            raise DataError(
+        return _rescale(
+            raw,
+            self._px_num,
+            self._px_den,
+            lambda v: (
                 f"price {v} (${Decimal(v) * LOBSTER_PRICE_UNIT}) is not a multiple of "
-                f"tick_size {self.instrument.tick_size}",
-                source=src,
-                row=row0 + int(idx[0]) + 1,
-                value=v,
-            )
-        return scaled // self._px_den
+                f"tick_size {self.instrument.tick_size}"
+            ),
+            src,
+            row0,
+        )
 
     def _to_lots(self, raw: np.ndarray, src: str, row0: int) -> np.ndarray:
-        if self._qty_den == 1 and self._qty_num == 1:
-            return raw.copy()
-        scaled = raw * self._qty_num
-        off = scaled % self._qty_den != 0
-        if off.any():
-            idx = np.argwhere(off)[0]
-            v = int(raw[tuple(idx)])
-            raise DataError(
-                f"size {v} is not a multiple of lot_size {self.instrument.lot_size}",
-                source=src,
-                row=row0 + int(idx[0]) + 1,
-                value=v,
-            )
-        return scaled // self._qty_den
+        return _rescale(
+            raw,
+            self._qty_num,
+            self._qty_den,
+            lambda v: f"size {v} is not a multiple of lot_size {self.instrument.lot_size}",
+            src,
+            row0,
+        )
 
     def _check_book(
         self, book: np.ndarray, row0: int
