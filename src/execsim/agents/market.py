@@ -51,7 +51,7 @@ from execsim.book import _matching_kernels as _mk
 from execsim.book.l3 import L3Book
 from execsim.core.errors import ConfigError
 from execsim.data.schema import EVENT_DTYPE, empty_events
-from execsim.model.enums import LiquiditySide, OrderType, Side, TimeInForce
+from execsim.model.enums import LiquiditySide, OrderType, TimeInForce
 from execsim.model.instrument import Instrument
 from execsim.venues.base import (
     CancelOrder,
@@ -61,6 +61,7 @@ from execsim.venues.base import (
     ReportKind,
     SubmitOrder,
     VenueCommand,
+    lit_order_problem,
 )
 
 __all__ = ["AGENT_ID_BASE", "AgentMarketVenue", "run_market"]
@@ -601,26 +602,14 @@ class AgentMarketVenue:
 
         if not 0 < oid < AGENT_ID_BASE:
             return reject(f"order id must be in 1..{AGENT_ID_BASE - 1} on the agent market, got {oid}")
-        if o.qty <= 0:
-            return reject(f"quantity must be > 0, got {o.qty}")
-        if o.side not in (Side.BUY, Side.SELL):
-            return reject(f"side must be buy or sell, got {o.side}")
-        if o.order_type not in _OT:
-            return reject(f"{o.order_type} orders are not supported by the agent market venue")
-        if o.order_type is OrderType.LIMIT and o.price is None:
-            return reject("a limit order needs a price")
-        if o.order_type is OrderType.MARKET and o.price is not None:
-            return reject("a market order takes no price")
-        if o.display_qty is not None:
-            return reject("iceberg orders (display_qty) are not supported by the agent market venue")
-        if o.min_qty:
-            return reject("min_qty is not supported by the agent market venue")
-        if o.post_only and (
-            o.order_type is not OrderType.LIMIT or o.tif in (TimeInForce.IOC, TimeInForce.FOK)
-        ):
-            return reject("post-only needs an order that can rest (limit, GTC/DAY)")
-        if oid in self._seen:
-            return reject("duplicate order id")
+        why = lit_order_problem(
+            o,
+            self._seen,
+            venue="the agent market venue",
+            type_reason=f"{o.order_type} orders are not supported by the agent market venue",
+        )
+        if why is not None:
+            return reject(why)
         self._begin()
         st = self._st
         price = 0 if o.price is None else o.price

@@ -62,6 +62,7 @@ from execsim.venues.base import (
     Venue,
     VenueCommand,
     VenueConformanceError,
+    check_rejections,
 )
 
 __all__ = [
@@ -934,18 +935,13 @@ def check_auction_venue(make_venue: Callable[[], AuctionVenue]) -> None:
     t0 = v.now
     if t0 >= v.auction_ts_ns:
         fail("check_auction_venue needs a venue in its call phase")
-    for bad in (
+    bad = (
         SubmitOrder(ts_ns=t0, order_id=1, side=Side.BUY, qty=0, price=100),
         SubmitOrder(ts_ns=t0, order_id=2, side=Side.BUY, qty=1, price=None),
         SubmitOrder(ts_ns=t0, order_id=3, side=Side.BUY, qty=1, price=100, tif=TimeInForce.IOC),
         SubmitOrder(ts_ns=t0, order_id=4, side=Side.SELL, qty=1, price=100, tif=TimeInForce.FOK),
-    ):
-        reps = v.handle(bad)
-        if [r.kind for r in reps] != [ReportKind.REJECTED] or not reps[0].reason:
-            fail(f"{bad} must give exactly one REJECTED report with a reason, got {reps}")
-    reps = v.handle(CancelOrder(ts_ns=t0, order_id=999_999))
-    if [r.kind for r in reps] != [ReportKind.REJECTED]:
-        fail(f"cancelling an unknown order must be rejected, got {reps}")
+    )
+    check_rejections(v, t0, bad, fail)
     reps = v.handle(SubmitOrder(ts_ns=t0, order_id=10, side=Side.BUY, qty=3, price=1))
     if [r.kind for r in reps] != [ReportKind.ACCEPTED]:
         fail(f"a limit order in the call must be ACCEPTED only, got {reps}")

@@ -13,7 +13,7 @@ implementation in the test suite, and :class:`MockVenue` is a tiny reference ven
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -188,6 +188,35 @@ def consolidated_quote(quotes: Sequence[Quote]) -> Quote:
     )
 
 
+def lit_order_problem(o: SubmitOrder, seen: Container[int], *, venue: str, type_reason: str) -> str | None:
+    """Why a lit venue without pegs, icebergs or minimum sizes rejects ``o`` (``None``: it does not).
+
+    Checks, in order: the quantity, the side, the order type (limit or market, else
+    ``type_reason``), the price the type needs or takes, ``display_qty``, ``min_qty``, post-only
+    on an order that cannot rest, and an order id already in ``seen``. ``venue`` names the venue
+    in the reasons ("the L2 replay venue").
+    """
+    if o.qty <= 0:
+        return f"quantity must be > 0, got {o.qty}"
+    if o.side not in (Side.BUY, Side.SELL):
+        return f"side must be buy or sell, got {o.side}"
+    if o.order_type not in (OrderType.LIMIT, OrderType.MARKET):
+        return type_reason
+    if o.order_type is OrderType.LIMIT and o.price is None:
+        return "a limit order needs a price"
+    if o.order_type is OrderType.MARKET and o.price is not None:
+        return "a market order takes no price"
+    if o.display_qty is not None:
+        return f"iceberg orders (display_qty) are not supported by {venue}"
+    if o.min_qty:
+        return f"min_qty is not supported by {venue}"
+    if o.post_only and (o.order_type is not OrderType.LIMIT or o.tif in (TimeInForce.IOC, TimeInForce.FOK)):
+        return "post-only needs an order that can rest (limit, GTC/DAY)"
+    if o.order_id in seen:
+        return "duplicate order id"
+    return None
+
+
 @dataclass
 class MockVenue:
     """A minimal reference venue for tests: a fixed contra book that never changes.
@@ -320,6 +349,21 @@ class VenueConformanceError(ExecsimError, AssertionError):
     """A venue implementation breaks the venue contract."""
 
 
+def check_rejections(
+    v: Venue, t0: int, bad_orders: Sequence[SubmitOrder], fail: Callable[[str], None]
+) -> None:
+    """Call ``fail`` unless each of ``bad_orders`` gives exactly one REJECTED report with a reason
+    and a cancel of an unknown order at ``t0`` exactly one REJECTED report (the shared first step
+    of the venue conformance checks)."""
+    for bad in bad_orders:
+        reps = v.handle(bad)
+        if [r.kind for r in reps] != [ReportKind.REJECTED] or not reps[0].reason:
+            fail(f"{bad} must give exactly one REJECTED report with a reason, got {reps}")
+    reps = v.handle(CancelOrder(ts_ns=t0, order_id=999_999))
+    if [r.kind for r in reps] != [ReportKind.REJECTED]:
+        fail(f"cancelling an unknown order must be rejected, got {reps}")
+
+
 def check_venue(make_venue: Callable[[], Venue]) -> None:
     """Run the venue contract checks on fresh venues from ``make_venue``; raise on a breach.
 
@@ -340,16 +384,11 @@ def check_venue(make_venue: Callable[[], Venue]) -> None:
     q = v.quote()
     if q.bid_qty <= 0 or q.ask_qty <= 0:
         fail("check_venue needs a venue with both sides quoted")
-    for bad in (
+    bad = (
         SubmitOrder(ts_ns=t0, order_id=1, side=Side.BUY, qty=0, price=q.bid_px),
         SubmitOrder(ts_ns=t0, order_id=2, side=Side.BUY, qty=1, price=None),
-    ):
-        reps = v.handle(bad)
-        if [r.kind for r in reps] != [ReportKind.REJECTED] or not reps[0].reason:
-            fail(f"{bad} must give exactly one REJECTED report with a reason, got {reps}")
-    reps = v.handle(CancelOrder(ts_ns=t0, order_id=999_999))
-    if [r.kind for r in reps] != [ReportKind.REJECTED]:
-        fail(f"cancelling an unknown order must be rejected, got {reps}")
+    )
+    check_rejections(v, t0, bad, fail)
 
     # a passive order rests, and a cancel removes it
     passive = SubmitOrder(ts_ns=t0, order_id=10, side=Side.BUY, qty=3, price=q.bid_px - 5)

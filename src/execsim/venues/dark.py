@@ -57,6 +57,7 @@ from execsim.venues.base import (
     Venue,
     VenueCommand,
     VenueConformanceError,
+    check_rejections,
 )
 from execsim.venues.contra_flow import (
     CONTRA_DTYPE,
@@ -441,16 +442,11 @@ def check_dark_venue(make_venue: Callable[[], DarkVenue], *, horizon_ns: int = 3
     if q.bid_qty or q.ask_qty:
         fail(f"a dark venue must not quote (no pre-trade transparency), got {q}")
     t0 = v.now
-    for bad in (
+    bad = (
         SubmitOrder(ts_ns=t0, order_id=1, side=Side.BUY, qty=0, order_type=OrderType.MIDPOINT_PEG),
         SubmitOrder(ts_ns=t0, order_id=2, side=Side.BUY, qty=1, price=None),
-    ):
-        reps = v.handle(bad)
-        if [r.kind for r in reps] != [ReportKind.REJECTED] or not reps[0].reason:
-            fail(f"{bad} must give exactly one REJECTED report with a reason, got {reps}")
-    reps = v.handle(CancelOrder(ts_ns=t0, order_id=999_999))
-    if [r.kind for r in reps] != [ReportKind.REJECTED]:
-        fail(f"cancelling an unknown order must be rejected, got {reps}")
+    )
+    check_rejections(v, t0, bad, fail)
     size = max(3, v.min_qty)
     reps = v.handle(
         SubmitOrder(ts_ns=t0, order_id=10, side=Side.BUY, qty=size, order_type=OrderType.MIDPOINT_PEG)

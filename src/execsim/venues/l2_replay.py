@@ -71,6 +71,7 @@ from execsim.venues.base import (
     ReportKind,
     SubmitOrder,
     VenueCommand,
+    lit_order_problem,
 )
 from execsim.venues.queue_models import QueueModel, QueueModelConfig, RiskAverseQueue, queue_model_from_config
 
@@ -579,26 +580,14 @@ class L2ReplayVenue:
         def reject(why: str) -> list[ExecutionReport]:
             return [self._rep(oid, ReportKind.REJECTED, reason=why)]
 
-        if o.qty <= 0:
-            return reject(f"quantity must be > 0, got {o.qty}")
-        if o.side not in (Side.BUY, Side.SELL):
-            return reject(f"side must be buy or sell, got {o.side}")
-        if o.order_type is OrderType.MIDPOINT_PEG:
-            return reject("midpoint peg orders are not supported by the L2 replay venue")
-        if o.order_type is OrderType.LIMIT and o.price is None:
-            return reject("a limit order needs a price")
-        if o.order_type is OrderType.MARKET and o.price is not None:
-            return reject("a market order takes no price")
-        if o.display_qty is not None:
-            return reject("iceberg orders (display_qty) are not supported by the L2 replay venue")
-        if o.min_qty:
-            return reject("min_qty is not supported by the L2 replay venue")
-        if o.post_only and (
-            o.order_type is not OrderType.LIMIT or o.tif in (TimeInForce.IOC, TimeInForce.FOK)
-        ):
-            return reject("post-only needs an order that can rest (limit, GTC/DAY)")
-        if oid in self._seen:
-            return reject("duplicate order id")
+        why = lit_order_problem(
+            o,
+            self._seen,
+            venue="the L2 replay venue",
+            type_reason="midpoint peg orders are not supported by the L2 replay venue",
+        )
+        if why is not None:
+            return reject(why)
         if self._halted():
             return reject(_R_HALTED)
         side = 1 if o.side is Side.BUY else -1
