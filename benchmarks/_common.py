@@ -1,5 +1,7 @@
 """Shared helpers of the benchmark scripts: data paths, CPU timing, memory, machine facts, tables.
 
+(The hftbacktest glue shared by the L2 and market-making scripts is in ``_hbt.py``.)
+
 Method (the same in every script)
 ---------------------------------
 * Time is CPU time of this process (:func:`time.process_time`), not wall time: the benchmark
@@ -22,6 +24,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -89,6 +92,13 @@ class Timing:
             rate_median=self.rate_median,
         )
         return d
+
+    def measure(self, fn: Callable[[], T]) -> T:
+        """Call ``fn()`` (see :func:`cpu_timed`), record its CPU and wall seconds, return its result."""
+        out, cpu, wall = cpu_timed(fn)
+        self.cpu_s.append(cpu)
+        self.wall_s.append(wall)
+        return out
 
 
 def cpu_timed(fn: Callable[[], T]) -> tuple[T, float, float]:
@@ -183,16 +193,23 @@ def run_child(script: Path, args: Sequence[str], env: dict[str, str] | None = No
     return dict(json.loads(lines[-1]))
 
 
-def cold_start(script: Path, args: Sequence[str], cache_dir: Path) -> dict[str, Any]:
-    """Measure a cold start twice in fresh processes sharing ``cache_dir`` as the numba cache.
+def cold_start(script: Path, args: Sequence[str]) -> dict[str, Any]:
+    """Measure a cold start twice in fresh processes sharing a new, empty numba cache folder.
 
     The first child starts with an empty cache (it compiles and writes the cache), the second
     finds it (it loads the cache). Returns ``{"compile": {...}, "cache_load": {...}}``.
     """
-    env = {"NUMBA_CACHE_DIR": str(cache_dir)}
-    first = run_child(script, args, env)
-    second = run_child(script, args, env)
+    with tempfile.TemporaryDirectory(prefix="execsim-bench-numba-") as cache_dir:
+        env = {"NUMBA_CACHE_DIR": cache_dir}
+        first = run_child(script, args, env)
+        second = run_child(script, args, env)
     return {"compile": first, "cache_load": second}
+
+
+def print_child_timing(fn: Callable[[], Any]) -> None:
+    """The child's side of :func:`cold_start`: time ``fn()``, print ``{"cpu_s", "wall_s"}`` as JSON."""
+    _, cpu, wall = cpu_timed(fn)
+    print(json.dumps({"cpu_s": cpu, "wall_s": wall}))
 
 
 # -- machine and reporting ----------------------------------------------------------------
@@ -235,6 +252,22 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def print_machine(
+    before: dict[str, Any], after: dict[str, Any], libs: Sequence[str] = ("numpy", "numba")
+) -> None:
+    """One line on the machine (from :func:`machine_info`) and its load before and after the run."""
+    versions = ", ".join(f"{lib} {before[lib]}" for lib in libs)
+    print(
+        f"machine: {before['nproc']} CPUs, {before['cpu_model']}; Python {before['python']}, {versions}; "
+        f"load average before {before['loadavg_1_5_15']}, after {after['loadavg_1_5_15']}"
+    )
+
+
+def log(msg: str) -> None:
+    """A progress line on stderr (the results go to stdout)."""
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
 def fmt_rate(x: float) -> str:
     """Format items per second with an SI suffix (``12.3 M``)."""
     for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
@@ -251,6 +284,35 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for r in cells:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |")
+
+
+def timing_row(name: str, d: dict[str, Any], items_suffix: str = "") -> list[object]:
+    """A table row of one :meth:`Timing.as_dict`: name, items, best and median CPU s, rates, runs."""
+    return [
+        name,
+        f"{d['items']:,}{items_suffix}",
+        f"{d['best_cpu_s']:.3f}",
+        f"{d['median_cpu_s']:.3f}",
+        fmt_rate(d["rate_best"]),
+        fmt_rate(d["rate_median"]),
+        len(d["cpu_s"]),
+    ]
+
+
+def speed_ratios(timings: dict[str, dict[str, Any]], ours: str, label: str | None = None) -> dict[str, float]:
+    """``ours`` against every other timing, in items per CPU second (best and median).
+
+    Keys read ``"{label} / {other} (best)"``; ``label`` defaults to ``ours``.
+    """
+    label = ours if label is None else label
+    mine = timings[ours]
+    out = {}
+    for name, other in timings.items():
+        if name == ours:
+            continue
+        out[f"{label} / {name} (best)"] = mine["rate_best"] / other["rate_best"]
+        out[f"{label} / {name} (median)"] = mine["rate_median"] / other["rate_median"]
+    return out
 
 
 def write_json(path: str | Path, payload: dict[str, Any]) -> None:

@@ -36,7 +36,6 @@ import argparse
 import math
 import random
 import sys
-import tempfile
 import time
 from collections import deque
 from pathlib import Path
@@ -44,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from _common import cold_start, fmt_rate, machine_info, print_table, write_json
+from _common import cold_start, fmt_rate, machine_info, print_child_timing, print_table, write_json
 from execsim.agents import AgentMarketConfig, AgentMarketVenue, NoiseTraderConfig
 
 SCRIPT = Path(__file__).resolve()
@@ -254,13 +253,14 @@ def run_reference(nz: NoiseTraderConfig, *, seconds: float, seed: int) -> dict[s
 
 # ================================================================================ cold start
 def _child() -> None:
-    import json
+    def first_run() -> None:
+        cfg = AgentMarketConfig(warmup_s=60)
+        v = AgentMarketVenue(
+            name="ABM", instrument=cfg.instrument(), config=cfg, seed=np.random.SeedSequence(1)
+        )
+        v.advance(cfg.start_ns + 60 * 1_000_000_000)
 
-    c0, w0 = time.process_time(), time.perf_counter()
-    cfg = AgentMarketConfig(warmup_s=60)
-    v = AgentMarketVenue(name="ABM", instrument=cfg.instrument(), config=cfg, seed=np.random.SeedSequence(1))
-    v.advance(cfg.start_ns + 60 * 1_000_000_000)
-    print(json.dumps({"cpu_s": time.process_time() - c0, "wall_s": time.perf_counter() - w0}))
+    print_child_timing(first_run)
 
 
 def report(res: dict[str, Any]) -> None:
@@ -334,8 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     res = run_abm_benchmark(hours=args.hours, repeats=args.repeats, ref_seconds=args.ref_seconds)
     if not args.no_fresh:
-        with tempfile.TemporaryDirectory(prefix="execsim-numba-") as cache:
-            res["cold_start"] = cold_start(SCRIPT, ["--child", "cold"], Path(cache))
+        res["cold_start"] = cold_start(SCRIPT, ["--child", "cold"])
     res["machine"] = machine_info()
     report(res)
     if args.json:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -41,27 +40,24 @@ from _common import (
     Timing,
     cold_start,
     cpu_timed,
-    fmt_rate,
+    log,
     machine_info,
+    print_child_timing,
+    print_machine,
     print_table,
     run_child,
+    speed_ratios,
+    timing_row,
     tracemalloc_peak,
     write_json,
 )
+from _hbt import LOT, TICK, hbt_mod, level_price_range, to_hftbacktest
 from execsim.book.l2 import L2Book
-from execsim.data.schema import F_SNAPSHOT, K_CLEAR, K_SET_LEVEL, K_TRADE
-from execsim.data.synthetic import default_instrument, synthetic_l2_stream
+from execsim.data.synthetic import synthetic_l2_stream
 from reference_book import ReferenceL2Book
 
 SCRIPT = Path(__file__).resolve()
 TOP_N = 5
-TICK = float(default_instrument().tick_size)
-LOT = float(default_instrument().lot_size)
-
-try:  # the "bench" extra; the script still runs (without that column) when it is missing
-    import hftbacktest as hbt_mod
-except ImportError:  # pragma: no cover - depends on the environment
-    hbt_mod = None
 
 HBT_VARIANTS = (
     ("hashmap", "local"),
@@ -91,39 +87,6 @@ def execsim_top(book: L2Book, n: int = TOP_N) -> Top:
 def reference_top(book: ReferenceL2Book, n: int = TOP_N) -> Top:
     bids, asks = book.top(n)
     return tuple(bids), tuple(asks)
-
-
-def to_hftbacktest(events: np.ndarray, *, routing: str) -> np.ndarray:
-    """Convert canonical events to hftbacktest's ``event_dtype`` (done once, never timed).
-
-    ``SET_LEVEL`` becomes ``DEPTH_EVENT`` (``DEPTH_SNAPSHOT_EVENT`` inside a snapshot), ``CLEAR``
-    (both sides) ``DEPTH_CLEAR_EVENT``, ``TRADE`` ``TRADE_EVENT``; the side becomes
-    ``BUY_EVENT``/``SELL_EVENT``; ``ts_event``/``ts_recv`` become ``exch_ts``/``local_ts``;
-    prices and quantities become floats (ticks times tick size, lots times lot size).
-    """
-    if hbt_mod is None:
-        raise RuntimeError("hftbacktest is not installed (pip install 'execsim[bench]')")
-    h = hbt_mod
-    kind, side = events["kind"], events["side"]
-    if np.any(kind == K_CLEAR) and np.any(events["side"][kind == K_CLEAR] != 0):
-        raise ValueError("one-sided CLEAR is not converted by this benchmark")
-    ev = np.zeros(len(events), dtype=np.uint64)
-    snap = (events["flags"] & F_SNAPSHOT) != 0
-    ev[kind == K_SET_LEVEL] = h.DEPTH_EVENT
-    ev[(kind == K_SET_LEVEL) & snap] = h.DEPTH_SNAPSHOT_EVENT
-    ev[kind == K_TRADE] = h.TRADE_EVENT
-    ev[kind == K_CLEAR] = h.DEPTH_CLEAR_EVENT
-    ev[side == 1] |= np.uint64(h.BUY_EVENT)
-    ev[side == -1] |= np.uint64(h.SELL_EVENT)
-    route = h.LOCAL_EVENT if routing == "local" else h.LOCAL_EVENT | h.EXCH_EVENT
-    ev |= np.uint64(route)
-    out = np.zeros(len(events), dtype=h.event_dtype)
-    out["ev"] = ev
-    out["exch_ts"] = events["ts_event"]
-    out["local_ts"] = events["ts_recv"]
-    out["px"] = events["price"] * TICK
-    out["qty"] = events["qty"] * LOT
-    return out
 
 
 def make_hbt(data: np.ndarray, depth: str, price_range: tuple[int, int]) -> Any:
@@ -160,6 +123,11 @@ def hbt_replay(hbt: Any, span_ns: int) -> int:
     if rc != 1:
         raise RuntimeError(f"hftbacktest elapse did not reach the end of the data (code {rc})")
     return rc
+
+
+def replay_span_ns(events: np.ndarray) -> int:
+    """Nanoseconds from the first event to the last receive time: one ``elapse`` reaches the end."""
+    return int(events["ts_recv"].max()) - int(events["ts_event"].min()) + 1
 
 
 def _build_and_replay(data: np.ndarray, depth: str, price_range: tuple[int, int], span_ns: int) -> int:
@@ -220,9 +188,8 @@ def run_l2_benchmark(
     events, gen_cpu, _ = cpu_timed(lambda: synthetic_l2_stream(seed=seed, n_events=n_events))
     out["generate_cpu_s"] = gen_cpu
     out["duration_s"] = (int(events["ts_event"][-1]) - int(events["ts_event"][0])) / 1e9
-    levels = events["kind"] == K_SET_LEVEL
-    price_range = (int(events["price"][levels].min()), int(events["price"][levels].max()))
-    span_ns = int(events["ts_recv"].max()) - int(events["ts_event"].min()) + 1
+    price_range = level_price_range(events)
+    span_ns = replay_span_ns(events)
     log(f"generated {n_events:,} events in {gen_cpu:.2f} CPU s")
 
     # first call in this process: includes numba compilation or cache loading
@@ -250,17 +217,13 @@ def run_l2_benchmark(
     for r in range(repeats):
         book = L2Book()
         gc.collect()
-        _, cpu, wall = cpu_timed(partial(book.apply, events))
-        timings["execsim L2Book"].cpu_s.append(cpu)
-        timings["execsim L2Book"].wall_s.append(wall)
+        timings["execsim L2Book"].measure(partial(book.apply, events))
         tops["execsim L2Book"] = execsim_top(book)
         for depth, routing in HBT_VARIANTS if hbt_data else ():
             name = f"hftbacktest {depth} ({routing})"
             hbt = make_hbt(hbt_data[routing], depth, price_range)
             gc.collect()
-            _, cpu, wall = cpu_timed(partial(hbt_replay, hbt, span_ns))
-            timings[name].cpu_s.append(cpu)
-            timings[name].wall_s.append(wall)
+            timings[name].measure(partial(hbt_replay, hbt, span_ns))
             tops[name] = hbt_top(hbt, tops["execsim L2Book"])
             hbt.close()
         log(f"round {r + 1}/{repeats} done")
@@ -274,9 +237,7 @@ def run_l2_benchmark(
     for _ in range(ref_repeats):
         rbook = ReferenceL2Book()
         gc.collect()
-        _, cpu, wall = cpu_timed(partial(rbook.apply, prefix))
-        ref.cpu_s.append(cpu)
-        ref.wall_s.append(wall)
+        ref.measure(partial(rbook.apply, prefix))
     timings[ref.name] = ref
     prefix_book = L2Book()
     prefix_book.apply(prefix)
@@ -291,15 +252,7 @@ def run_l2_benchmark(
 
 def ratios(res: dict[str, Any]) -> dict[str, float]:
     """Speed ratios of execsim against each other engine (events per CPU second, best and median)."""
-    t = res["timings"]
-    ours = t["execsim L2Book"]
-    out = {}
-    for name, other in t.items():
-        if name == "execsim L2Book":
-            continue
-        out[f"execsim / {name} (best)"] = ours["rate_best"] / other["rate_best"]
-        out[f"execsim / {name} (median)"] = ours["rate_median"] / other["rate_median"]
-    return out
+    return speed_ratios(res["timings"], "execsim L2Book", label="execsim")
 
 
 # -- fresh-process children ------------------------------------------------------------------
@@ -308,7 +261,6 @@ def ratios(res: dict[str, Any]) -> dict[str, float]:
 def _child(args: argparse.Namespace) -> None:
     """One measurement in this fresh process; print one JSON line."""
     import json
-    import time
 
     import numba  # noqa: F401  (imported before any timer: every engine needs it)
 
@@ -317,16 +269,11 @@ def _child(args: argparse.Namespace) -> None:
         # both packages are already imported (at the top of this script); numba compiles, or
         # loads its cache, at the first call, which is what is timed
         if args.engine == "execsim":
-            c0, w0 = time.process_time(), time.perf_counter()
-            L2Book().apply(small)
+            print_child_timing(lambda: L2Book().apply(small))
         else:
             data = to_hftbacktest(small, routing="local")
-            span = int(small["ts_recv"].max() - small["ts_event"].min()) + 1
-            lv = small["kind"] == K_SET_LEVEL
-            pr = (int(small["price"][lv].min()), int(small["price"][lv].max()))
-            c0, w0 = time.process_time(), time.perf_counter()
-            hbt_replay(make_hbt(data, args.engine.split("-")[1], pr), span)
-        print(json.dumps({"cpu_s": time.process_time() - c0, "wall_s": time.perf_counter() - w0}))
+            span, pr = replay_span_ns(small), level_price_range(small)
+            print_child_timing(lambda: hbt_replay(make_hbt(data, args.engine.split("-")[1], pr), span))
         return
     # "rss": growth of the peak resident set over one replay of the stream
     events = synthetic_l2_stream(seed=args.seed, n_events=args.events)
@@ -343,9 +290,7 @@ def _child(args: argparse.Namespace) -> None:
         rbook.apply(events)
     else:
         depth = args.engine.split("-")[1]
-        lv = events["kind"] == K_SET_LEVEL
-        pr = (int(events["price"][lv].min()), int(events["price"][lv].max()))
-        span = int(events["ts_recv"].max() - events["ts_event"].min()) + 1
+        pr, span = level_price_range(events), replay_span_ns(events)
         data = to_hftbacktest(events, routing="local")
         head = data[:1000].copy()  # hftbacktest keeps a pointer to the array: keep it alive
         hbt_replay(make_hbt(head, depth, pr), span)  # compile before measuring
@@ -364,10 +309,9 @@ def fresh_process_measurements(
     out: dict[str, Any] = {"cold_start": {}, "rss": {}}
     engines = ["execsim"] + (["hftbacktest-hashmap", "hftbacktest-roivec"] if hbt_mod else [])
     for engine in engines:
-        with tempfile.TemporaryDirectory(prefix="execsim-bench-numba-") as cache:
-            out["cold_start"][engine] = cold_start(
-                SCRIPT, ["--child", "cold", "--engine", engine, "--seed", str(seed)], Path(cache)
-            )
+        out["cold_start"][engine] = cold_start(
+            SCRIPT, ["--child", "cold", "--engine", engine, "--seed", str(seed)]
+        )
         log(f"cold start of {engine} measured")
     for engine in [*engines, "reference"]:
         n = ref_events if engine == "reference" else n_events
@@ -391,22 +335,9 @@ def report(res: dict[str, Any]) -> None:
         f"\nL2 replay of a synthetic stream: {n:,} events, {res['duration_s']:.0f} s of market "
         f"time, seed {res['seed']} (generated in {res['generate_cpu_s']:.2f} CPU s)\n"
     )
-    rows = []
-    for name, d in t.items():
-        rows.append(
-            [
-                name,
-                f"{d['items']:,}",
-                f"{d['best_cpu_s']:.3f}",
-                f"{d['median_cpu_s']:.3f}",
-                fmt_rate(d["rate_best"]),
-                fmt_rate(d["rate_median"]),
-                len(d["cpu_s"]),
-            ]
-        )
     print_table(
         ["engine", "events", "best CPU s", "median CPU s", "events/CPU-s best", "median", "runs"],
-        rows,
+        [timing_row(name, d) for name, d in t.items()],
     )
     print()
     for k, v in ratios(res).items():
@@ -471,9 +402,6 @@ def main(argv: list[str] | None = None) -> int:
         _child(args)
         return 0
 
-    def log(msg: str) -> None:
-        print(f"[bench] {msg}", file=sys.stderr, flush=True)
-
     res: dict[str, Any] = {"machine_before": machine_info(), "argv": sys.argv}
     res.update(
         run_l2_benchmark(
@@ -489,12 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         res["fresh"] = fresh_process_measurements(args.events, args.seed, args.ref_events, log)
     res["ratios"] = ratios(res)
     res["machine_after"] = machine_info()
-    m = res["machine_before"]
-    print(
-        f"machine: {m['nproc']} CPUs, {m['cpu_model']}; Python {m['python']}, numpy {m['numpy']}, "
-        f"numba {m['numba']}, hftbacktest {m['hftbacktest']}; load average before "
-        f"{m['loadavg_1_5_15']}, after {res['machine_after']['loadavg_1_5_15']}"
-    )
+    print_machine(res["machine_before"], res["machine_after"], ("numpy", "numba", "hftbacktest"))
     report(res)
     if args.json:
         write_json(args.json, res)

@@ -26,7 +26,6 @@ import argparse
 import gc
 import gzip
 import sys
-import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -40,9 +39,12 @@ from _common import (
     cpu_timed,
     fmt_rate,
     lobster_goog_paths,
+    log,
     machine_info,
+    print_machine,
     print_table,
     shared_data_dir,
+    timing_row,
     write_json,
 )
 from execsim.book.l3 import L3Book
@@ -149,21 +151,13 @@ def run_l3_benchmark(
     for r in range(repeats):
         gc.collect()
         if full:
-            _, c, w = cpu_timed(lambda: gunzip_only(msg, book))
-            timings["gunzip only"].cpu_s.append(c)
-            timings["gunzip only"].wall_s.append(w)
-            _, c, w = cpu_timed(lambda: parse_only(msg, book))
-            timings["parse"].cpu_s.append(c)
-            timings["parse"].wall_s.append(w)
+            timings["gunzip only"].measure(lambda: gunzip_only(msg, book))
+            timings["parse"].measure(lambda: parse_only(msg, book))
         l3 = L3Book()
-        _, c, w = cpu_timed(partial(l3.apply, events))
-        timings["apply"].cpu_s.append(c)
-        timings["apply"].wall_s.append(w)
+        timings["apply"].measure(partial(l3.apply, events))
         final = l3
         if full:
-            (final, _), c, w = cpu_timed(lambda: parse_and_apply(msg, book))
-            timings["parse + apply"].cpu_s.append(c)
-            timings["parse + apply"].wall_s.append(w)
+            final, _ = timings["parse + apply"].measure(lambda: parse_and_apply(msg, book))
         log(f"round {r + 1}/{repeats} done")
     assert final is not None
     check_final_book(final, expected_top)
@@ -197,19 +191,7 @@ def report(res: dict[str, Any]) -> None:
         f"\nLOBSTER GOOG 2012-06-21 (10 levels): {rows:,} message rows -> {res['events']:,} events "
         f"({res['events_per_message']:.3f} per message)\n"
     )
-    table = []
-    for name, d in res["timings"].items():
-        table.append(
-            [
-                name,
-                f"{d['items']:,}",
-                f"{d['best_cpu_s']:.3f}",
-                f"{d['median_cpu_s']:.3f}",
-                fmt_rate(d["rate_best"]),
-                fmt_rate(d["rate_median"]),
-                len(d["cpu_s"]),
-            ]
-        )
+    table = [timing_row(name, d) for name, d in res["timings"].items()]
     print_table(
         ["step", "messages", "best CPU s", "median CPU s", "msgs/CPU-s best", "median", "runs"], table
     )
@@ -247,22 +229,13 @@ def main(argv: list[str] | None = None) -> int:
         _child(args)
         return 0
 
-    def log(msg: str) -> None:
-        print(f"[bench] {msg}", file=sys.stderr, flush=True)
-
     res: dict[str, Any] = {"machine_before": machine_info(), "argv": sys.argv}
     res.update(run_l3_benchmark(*paths, repeats=args.repeats, log=log))
     if not args.no_fresh:
-        with tempfile.TemporaryDirectory(prefix="execsim-bench-numba-") as cache:
-            res["cold_start"] = cold_start(SCRIPT, ["--child", "cold"], Path(cache))
+        res["cold_start"] = cold_start(SCRIPT, ["--child", "cold"])
         log("cold start measured")
     res["machine_after"] = machine_info()
-    m = res["machine_before"]
-    print(
-        f"machine: {m['nproc']} CPUs, {m['cpu_model']}; Python {m['python']}, numpy {m['numpy']}, "
-        f"numba {m['numba']}; load average before {m['loadavg_1_5_15']}, "
-        f"after {res['machine_after']['loadavg_1_5_15']}"
-    )
+    print_machine(res["machine_before"], res["machine_after"])
     report(res)
     if args.json:
         write_json(args.json, res)

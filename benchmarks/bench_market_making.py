@@ -47,7 +47,20 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from _common import Timing, cold_start, cpu_timed, fmt_rate, machine_info, print_table, write_json
+from _common import (
+    Timing,
+    cold_start,
+    cpu_timed,
+    log,
+    machine_info,
+    print_child_timing,
+    print_machine,
+    print_table,
+    speed_ratios,
+    timing_row,
+    write_json,
+)
+from _hbt import LOT, TICK, hbt_mod, level_price_range, to_hftbacktest
 from execsim.backtest import RunConfig, RunResult, run_session
 from execsim.backtest.compiled import (
     CompiledRunResult,
@@ -57,23 +70,15 @@ from execsim.backtest.compiled import (
     touch_quoter_params,
 )
 from execsim.data.feeds.canonical import CanonicalParquetFeed, write_parquet
-from execsim.data.schema import F_SNAPSHOT, K_CLEAR, K_SET_LEVEL, K_TRADE
 from execsim.data.synthetic import default_instrument, synthetic_l2_stream
 from execsim.venues.queue_models import QueueModelConfig
 
 SCRIPT = Path(__file__).resolve()
 INSTRUMENT = default_instrument()
-TICK = float(INSTRUMENT.tick_size)
-LOT = float(INSTRUMENT.lot_size)
 INTERVAL_NS = 100_000_000
 QUEUE = QueueModelConfig(model="prob_power", n=2.0)
 COMPILED = "execsim compiled"
 SESSION = "execsim session"
-
-try:  # the "bench" extra; the script still runs (without those rows) when it is missing
-    import hftbacktest as hbt_mod
-except ImportError:  # pragma: no cover - depends on the environment
-    hbt_mod = None
 
 HBT_DEPTHS = ("roivec", "hashmap")
 
@@ -170,37 +175,6 @@ def check_equivalent(session: RunResult, compiled: CompiledRunResult, response_n
 
 
 # -- hftbacktest -----------------------------------------------------------------------------
-
-
-def to_hftbacktest(events: np.ndarray) -> np.ndarray:
-    """Canonical events as hftbacktest events for both its exchange and local processors (untimed).
-
-    ``SET_LEVEL`` becomes ``DEPTH_EVENT`` (``DEPTH_SNAPSHOT_EVENT`` in the snapshot), ``CLEAR``
-    ``DEPTH_CLEAR_EVENT``, ``TRADE`` ``TRADE_EVENT``; side → ``BUY_EVENT``/``SELL_EVENT``;
-    ``ts_event``/``ts_recv`` → ``exch_ts``/``local_ts``; ticks and lots → floats.
-    """
-    if hbt_mod is None:
-        raise RuntimeError("hftbacktest is not installed (pip install 'execsim[bench]')")
-    h = hbt_mod
-    kind, side = events["kind"], events["side"]
-    if np.any(side[kind == K_CLEAR] != 0):
-        raise ValueError("one-sided CLEAR is not converted by this benchmark")
-    ev = np.zeros(len(events), dtype=np.uint64)
-    snap = (events["flags"] & F_SNAPSHOT) != 0
-    ev[kind == K_SET_LEVEL] = h.DEPTH_EVENT
-    ev[(kind == K_SET_LEVEL) & snap] = h.DEPTH_SNAPSHOT_EVENT
-    ev[kind == K_TRADE] = h.TRADE_EVENT
-    ev[kind == K_CLEAR] = h.DEPTH_CLEAR_EVENT
-    ev[side == 1] |= np.uint64(h.BUY_EVENT)
-    ev[side == -1] |= np.uint64(h.SELL_EVENT)
-    ev |= np.uint64(h.LOCAL_EVENT | h.EXCH_EVENT)
-    out = np.zeros(len(events), dtype=h.event_dtype)
-    out["ev"] = ev
-    out["exch_ts"] = events["ts_event"]
-    out["local_ts"] = events["ts_recv"]
-    out["px"] = events["price"] * TICK
-    out["qty"] = events["qty"] * LOT
-    return out
 
 
 def make_hbt(
@@ -304,8 +278,7 @@ def run_mm_benchmark(
     )
     out["generate_cpu_s"] = gen_cpu
     out["duration_s"] = (int(events["ts_event"][-1]) - int(events["ts_event"][0])) / 1e9
-    levels = events["kind"] == K_SET_LEVEL
-    price_range = (int(events["price"][levels].min()), int(events["price"][levels].max()))
+    price_range = level_price_range(events)
     log(f"generated {n_events:,} events in {gen_cpu:.2f} CPU s")
     run_c = partial(run_compiled, qty=qty, entry_ns=entry_ns, response_ns=response_ns)
 
@@ -324,12 +297,8 @@ def run_mm_benchmark(
         read = Timing("parquet read x2", len(prefix))
         for _ in range(session_repeats):
             gc.collect()
-            res_s, cpu, wall = cpu_timed(partial(run_session, cfg))
-            sess.cpu_s.append(cpu)
-            sess.wall_s.append(wall)
-            _, cpu, wall = cpu_timed(partial(read_parquet_twice, path))
-            read.cpu_s.append(cpu)
-            read.wall_s.append(wall)
+            res_s = sess.measure(partial(run_session, cfg))
+            read.measure(partial(read_parquet_twice, path))
         out["session_parquet_read_cpu_s"] = read.as_dict()
     res_prefix = run_c(prefix)
     out["equivalence_fills_compared"] = check_equivalent(res_s, res_prefix, response_ns)
@@ -343,8 +312,10 @@ def run_mm_benchmark(
 
     hbt_data = None
     if with_hftbacktest and hbt_mod is not None:
-        hbt_data, out["hftbacktest_convert_cpu_s"], _ = cpu_timed(partial(to_hftbacktest, events))
-        small = to_hftbacktest(events[:20_000])
+        hbt_data, out["hftbacktest_convert_cpu_s"], _ = cpu_timed(
+            partial(to_hftbacktest, events, routing="exch+local")
+        )
+        small = to_hftbacktest(events[:20_000], routing="exch+local")
         for depth in HBT_DEPTHS:
             hb = make_hbt(small, depth, price_range, entry_ns, response_ns)
             _, out[f"hftbacktest_first_call_cpu_s[{depth}]"], _ = cpu_timed(partial(hbt_run, hb, qty))
@@ -356,9 +327,7 @@ def run_mm_benchmark(
     counters: dict[str, Any] = {}
     for r in range(repeats):
         gc.collect()
-        res_c, cpu, wall = cpu_timed(partial(run_c, events))
-        timings[COMPILED].cpu_s.append(cpu)
-        timings[COMPILED].wall_s.append(wall)
+        res_c = timings[COMPILED].measure(partial(run_c, events))
         counters[COMPILED] = {
             "decisions": res_c.counters["decisions"],
             "fills": res_c.n_fills,
@@ -371,10 +340,7 @@ def run_mm_benchmark(
             name = f"hftbacktest {depth}"
             hb = make_hbt(hbt_data, depth, price_range, entry_ns, response_ns)
             gc.collect()
-            got, cpu, wall = cpu_timed(partial(hbt_run, hb, qty))
-            timings[name].cpu_s.append(cpu)
-            timings[name].wall_s.append(wall)
-            counters[name] = got
+            counters[name] = timings[name].measure(partial(hbt_run, hb, qty))
             hb.close()
         log(f"round {r + 1}/{repeats} done")
     timings[SESSION] = sess
@@ -389,22 +355,17 @@ def run_mm_benchmark(
 
 def _child(args: argparse.Namespace) -> None:
     """First run of one engine in this fresh process (20k events, one minute); print one JSON line."""
-    import json
-    import time
-
     small = synthetic_l2_stream(seed=args.seed, n_events=20_000, duration_ns=60 * 10**9)
     # both packages are imported (at the top of this script); numba compiles, or loads its
     # cache, at the first call, which is what is timed
     if args.engine == "execsim":
-        c0, w0 = time.process_time(), time.perf_counter()
-        run_compiled(small, qty=1, entry_ns=200_000, response_ns=200_000)
+        print_child_timing(lambda: run_compiled(small, qty=1, entry_ns=200_000, response_ns=200_000))
     else:
-        data = to_hftbacktest(small)
-        lv = small["kind"] == K_SET_LEVEL
-        pr = (int(small["price"][lv].min()), int(small["price"][lv].max()))
-        c0, w0 = time.process_time(), time.perf_counter()
-        hbt_run(make_hbt(data, args.engine.split("-")[1], pr, 200_000, 200_000), 1)
-    print(json.dumps({"cpu_s": time.process_time() - c0, "wall_s": time.perf_counter() - w0}))
+        data = to_hftbacktest(small, routing="exch+local")
+        pr = level_price_range(small)
+        print_child_timing(
+            lambda: hbt_run(make_hbt(data, args.engine.split("-")[1], pr, 200_000, 200_000), 1)
+        )
 
 
 def fresh_cold_starts(seed: int, log: Callable[[str], None]) -> dict[str, Any]:
@@ -412,42 +373,19 @@ def fresh_cold_starts(seed: int, log: Callable[[str], None]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     engines = ["execsim"] + ([f"hftbacktest-{d}" for d in HBT_DEPTHS] if hbt_mod is not None else [])
     for engine in engines:
-        with tempfile.TemporaryDirectory(prefix="execsim-bench-numba-") as cache:
-            out[engine] = cold_start(
-                SCRIPT, ["--child", "cold", "--engine", engine, "--seed", str(seed)], Path(cache)
-            )
+        out[engine] = cold_start(SCRIPT, ["--child", "cold", "--engine", engine, "--seed", str(seed)])
         log(f"cold start of {engine} measured")
     return out
 
 
 def ratios(res: dict[str, Any]) -> dict[str, float]:
     """execsim compiled ÷ each other engine, in events per CPU second (best and median)."""
-    t = res["timings"]
-    ours = t[COMPILED]
-    out = {}
-    for name, other in t.items():
-        if name == COMPILED:
-            continue
-        out[f"{COMPILED} / {name} (best)"] = ours["rate_best"] / other["rate_best"]
-        out[f"{COMPILED} / {name} (median)"] = ours["rate_median"] / other["rate_median"]
-    return out
+    return speed_ratios(res["timings"], COMPILED)
 
 
 def report(res: dict[str, Any]) -> None:
     """Print the tables (Markdown)."""
-    rows = []
-    for name, t in res["timings"].items():
-        rows.append(
-            [
-                name,
-                f"{t['items']:,}" + (" (prefix)" if t["note"] else ""),
-                f"{t['best_cpu_s']:.3f}",
-                f"{t['median_cpu_s']:.3f}",
-                fmt_rate(t["rate_best"]),
-                fmt_rate(t["rate_median"]),
-                len(t["cpu_s"]),
-            ]
-        )
+    rows = [timing_row(name, t, " (prefix)" if t["note"] else "") for name, t in res["timings"].items()]
     print()
     print_table(
         ["engine", "events", "best CPU s", "median CPU s", "events/CPU-s best", "median", "runs"], rows
@@ -504,9 +442,6 @@ def main(argv: list[str] | None = None) -> int:
         _child(args)
         return 0
 
-    def log(msg: str) -> None:
-        print(f"[bench] {msg}", file=sys.stderr, flush=True)
-
     res: dict[str, Any] = {"machine_before": machine_info(), "argv": sys.argv}
     res.update(
         run_mm_benchmark(
@@ -526,12 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         res["fresh"] = fresh_cold_starts(args.seed, log)
     res["ratios"] = ratios(res)
     res["machine_after"] = machine_info()
-    m = res["machine_before"]
-    print(
-        f"machine: {m['nproc']} CPUs, {m['cpu_model']}; Python {m['python']}, numpy {m['numpy']}, "
-        f"numba {m['numba']}, hftbacktest {m['hftbacktest']}; load average before "
-        f"{m['loadavg_1_5_15']}, after {res['machine_after']['loadavg_1_5_15']}"
-    )
+    print_machine(res["machine_before"], res["machine_after"], ("numpy", "numba", "hftbacktest"))
     report(res)
     if args.json:
         write_json(args.json, res)
