@@ -157,59 +157,71 @@ NEED_HASH = 3
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
+# --------------------------------------------------------------------------- result buffers
+@njit(cache=True)
+def grow_rows(B, n):
+    """Return ``B``, or when its ``n`` rows are all used a copy with twice as many rows.
+
+    For the growable ``int64`` result buffers of the kernels: call before writing row ``n``.
+    """
+    if n < B.shape[0]:
+        return B
+    G = np.zeros((2 * B.shape[0], B.shape[1]), dtype=np.int64)
+    G[:n] = B[:n]
+    return G
+
+
 # --------------------------------------------------------------------------- hash table
 @njit(cache=True, inline="always")
-def _hslot(key, bits):
+def h_slot(key, bits):
+    """Return the home slot of ``key`` in a table of 2**bits rows (shared with the venue's)."""
     # Fibonacci hashing: the top bits of key × 2^64/φ spread sequential ids evenly
     x = np.uint64(key) * _GOLDEN
     return np.int64(x >> np.uint64(64 - bits))
 
 
-@njit(cache=True)
-def h_find(H, M, key):
-    """Return the order slot of ``key``, or -1."""
+@njit(cache=True, inline="always")
+def _h_row(H, M, key):
+    # the table row holding live ``key``, or -1
     mask = H.shape[0] - 1
-    i = _hslot(key, M[M_HBITS])
+    i = h_slot(key, M[M_HBITS])
     while True:
         v = H[i, 1]
         if v == H_EMPTY:
             return -1
         if v >= 0 and H[i, 0] == key:
-            return v
+            return i
         i = (i + 1) & mask
+
+
+@njit(cache=True)
+def h_find(H, M, key):
+    """Return the order slot of ``key``, or -1."""
+    i = _h_row(H, M, key)
+    return H[i, 1] if i >= 0 else -1
 
 
 @njit(cache=True)
 def h_insert(H, M, key, slot):
     """Insert ``key → slot``; the caller knows ``key`` is absent and the table has room."""
     mask = H.shape[0] - 1
-    i = _hslot(key, M[M_HBITS])
-    while True:
-        v = H[i, 1]
-        if v < 0:
-            if v == H_EMPTY:
-                M[M_HUSED] += 1
-            H[i, 0] = key
-            H[i, 1] = slot
-            M[M_HLIVE] += 1
-            return
+    i = h_slot(key, M[M_HBITS])
+    while H[i, 1] >= 0:
         i = (i + 1) & mask
+    if H[i, 1] == H_EMPTY:
+        M[M_HUSED] += 1
+    H[i, 0] = key
+    H[i, 1] = slot
+    M[M_HLIVE] += 1
 
 
 @njit(cache=True)
 def h_delete(H, M, key):
     """Remove ``key`` (leaves a tombstone)."""
-    mask = H.shape[0] - 1
-    i = _hslot(key, M[M_HBITS])
-    while True:
-        v = H[i, 1]
-        if v == H_EMPTY:
-            return
-        if v >= 0 and H[i, 0] == key:
-            H[i, 1] = H_TOMB
-            M[M_HLIVE] -= 1
-            return
-        i = (i + 1) & mask
+    i = _h_row(H, M, key)
+    if i >= 0:
+        H[i, 1] = H_TOMB
+        M[M_HLIVE] -= 1
 
 
 @njit(cache=True)
@@ -456,6 +468,27 @@ def iceberg_refresh(OR, L, o):
 
 
 @njit(cache=True)
+def order_fill(OR, H, L, SK, SL, M, o, q):
+    """Execute ``q`` lots (at most its displayed quantity) of resting order ``o``: an iceberg
+    used up is refreshed (losing priority), any other used-up order removed.
+
+    Return the lots it still holds (displayed + hidden), 0 when it is gone.
+    """
+    OR[o, O_QTY] -= q
+    OR[o, O_CUM] += q
+    peg = OR[o, O_FLAGS] & FL_PEG
+    if not peg:
+        L[OR[o, O_LEVEL], L_QTY] -= q
+    if OR[o, O_QTY] == 0:
+        if OR[o, O_HIDDEN] > 0 and not peg:
+            iceberg_refresh(OR, L, o)
+        else:
+            order_remove(OR, H, L, SK, SL, M, o)
+            return 0
+    return OR[o, O_QTY] + OR[o, O_HIDDEN]
+
+
+@njit(cache=True)
 def order_reduce(OR, H, L, SK, SL, M, o, q):
     """Reduce a resting order's displayed quantity by ``q``; at 0 an iceberg is refreshed
     (losing priority) and any other order is removed.
@@ -552,6 +585,21 @@ def reduce_anonymous(L, SK, SL, M, side, price, q):
 
 
 @njit(cache=True)
+def trim_order(OR, H, L, M, lv, o, excess):
+    """Take up to ``excess`` lots off known order ``o`` of level ``lv`` (a depth source says the
+    level holds less), freeing it when that is all it shows; return the excess left."""
+    have = OR[o, O_QTY]
+    M[S_TRIMS] += 1
+    if have <= excess:
+        order_unlink(OR, L, o)
+        order_free(OR, H, M, o)
+        return excess - have
+    OR[o, O_QTY] = have - excess
+    L[lv, L_QTY] -= excess
+    return 0
+
+
+@njit(cache=True)
 def set_level(OR, H, L, SK, SL, M, side, price, q):
     """Set the total visible quantity at (side, price) to ``q`` (anonymous = q − known)."""
     lv = lvl_find(SK, SL, M, side, price)
@@ -566,16 +614,7 @@ def set_level(OR, H, L, SK, SL, M, side, price, q):
         o = L[lv, L_TAIL]
         while excess > 0 and o >= 0:
             prev = OR[o, O_PREV]
-            have = OR[o, O_QTY]
-            M[S_TRIMS] += 1
-            if have <= excess:
-                order_unlink(OR, L, o)
-                order_free(OR, H, M, o)
-                excess -= have
-            else:
-                OR[o, O_QTY] = have - excess
-                L[lv, L_QTY] -= excess
-                excess = 0
+            excess = trim_order(OR, H, L, M, lv, o, excess)
             o = prev
         known = L[lv, L_QTY] - L[lv, L_ANON]
     if q < 0:

@@ -15,8 +15,6 @@ Python enums lives in :mod:`execsim.book.matching` only.
 
 from __future__ import annotations
 
-import numpy as np
-
 from execsim.book._l3_kernels import (
     FL_ICEBERG,
     FL_PEG,
@@ -43,14 +41,15 @@ from execsim.book._l3_kernels import (
     O_SIDE,
     O_TS,
     best_price,
+    grow_rows,
     h_find,
-    iceberg_refresh,
     lvl_drop_if_empty,
     lvl_get_or_create,
     mid_price,
     order_alloc,
     order_append,
     order_detach,
+    order_fill,
     order_free,
     order_remove,
     peg_append,
@@ -122,10 +121,7 @@ STOP_STP = 1
 
 @njit(cache=True)
 def _push_fill(F, nf, taker, maker, px, q, side, towner, mowner, aq, an, mflags, ts):
-    if nf == F.shape[0]:
-        G = np.zeros((2 * F.shape[0], F.shape[1]), dtype=np.int64)
-        G[:nf] = F[:nf]
-        F = G
+    F = grow_rows(F, nf)
     F[nf, F_TAKER] = taker
     F[nf, F_MAKER] = maker
     F[nf, F_PRICE] = px
@@ -142,10 +138,7 @@ def _push_fill(F, nf, taker, maker, px, q, side, towner, mowner, aq, an, mflags,
 
 @njit(cache=True)
 def _push_update(U, nu, oid, status, reason, filled, cancelled, leaves, cum, ts):
-    if nu == U.shape[0]:
-        G = np.zeros((2 * U.shape[0], U.shape[1]), dtype=np.int64)
-        G[:nu] = U[:nu]
-        U = G
+    U = grow_rows(U, nu)
     U[nu, U_ID] = oid
     U[nu, U_STATUS] = status
     U[nu, U_REASON] = reason
@@ -155,6 +148,13 @@ def _push_update(U, nu, oid, status, reason, filled, cancelled, leaves, cum, ts)
     U[nu, U_CUM] = cum
     U[nu, U_TS] = ts
     return U, nu + 1
+
+
+@njit(cache=True)
+def _rejected(F, U, oid, reason, ts):
+    """The result of a refused request: one REJECTED update, nothing else changed."""
+    U, nu = _push_update(U, 0, oid, ST_REJECTED, reason, 0, 0, 0, 0, ts)
+    return ST_REJECTED, reason, 0, 0, 0, F, 0, U, nu
 
 
 @njit(cache=True, inline="always")
@@ -180,22 +180,11 @@ def _cancel_resting(OR, H, L, SK, SL, M, U, nu, o, ts):
 @njit(cache=True)
 def _fill_maker(OR, H, L, SK, SL, M, U, nu, o, q, ts):
     """Execute ``q`` lots of resting order ``o`` (peg or lit); refresh icebergs; report it."""
-    OR[o, O_QTY] -= q
-    OR[o, O_CUM] += q
-    peg = OR[o, O_FLAGS] & FL_PEG
-    if not peg:
-        L[OR[o, O_LEVEL], L_QTY] -= q
     oid = OR[o, O_ID]
-    cum = OR[o, O_CUM]
-    if OR[o, O_QTY] == 0:
-        if OR[o, O_HIDDEN] > 0 and not peg:
-            iceberg_refresh(OR, L, o)
-            left = OR[o, O_QTY] + OR[o, O_HIDDEN]
-            return _push_update(U, nu, oid, ST_PARTIAL, R_NONE, q, 0, left, cum, ts)
-        order_remove(OR, H, L, SK, SL, M, o)
-        return _push_update(U, nu, oid, ST_FILLED, R_NONE, q, 0, 0, cum, ts)
-    left = OR[o, O_QTY] + OR[o, O_HIDDEN]
-    return _push_update(U, nu, oid, ST_PARTIAL, R_NONE, q, 0, left, cum, ts)
+    cum = OR[o, O_CUM] + q
+    left = order_fill(OR, H, L, SK, SL, M, o, q)
+    st = ST_PARTIAL if left > 0 else ST_FILLED
+    return _push_update(U, nu, oid, st, R_NONE, q, 0, left, cum, ts)
 
 
 @njit(cache=True)
@@ -221,46 +210,28 @@ def match(OR, H, L, SK, SL, M, F, nf, U, nu, taker, side, rem, limit, has_limit,
             ok, m = mid_price(L, SL, M)
             peg_ok = ok and _within(side, m, limit, has_limit)
         if peg_ok:
+            at = -1
+            px = m
             o = M[M_PH + csi]
-            if cur != -1:
-                cur = -1
-                done_q = 0
-                done_n = 0
-            if stp != STP_NONE and owner != 0 and OR[o, O_OWNER] == owner:
-                if stp == STP_CANCEL_NEWEST:
-                    return rem, F, nf, U, nu, STOP_STP
-                U, nu = _cancel_resting(OR, H, L, SK, SL, M, U, nu, o, ts)
-                if stp == STP_CANCEL_BOTH:
-                    return rem, F, nf, U, nu, STOP_STP
-                continue
-            q = min(rem, OR[o, O_QTY])
-            F, nf = _push_fill(
-                F, nf, taker, OR[o, O_ID], m, q, side, owner, OR[o, O_OWNER], done_q, done_n,
-                OR[o, O_FLAGS], ts,
-            )  # fmt: skip
-            done_q += q
-            done_n += 1
-            rem -= q
-            U, nu = _fill_maker(OR, H, L, SK, SL, M, U, nu, o, q, ts)
-            continue
-        if peg_only or not lit_ok or not _within(side, pl, limit, has_limit):
+        elif peg_only or not lit_ok or not _within(side, pl, limit, has_limit):
             break
-        lv = SL[csi, M[M_NB + csi] - 1]
-        if cur != lv:
-            cur = lv
+        else:
+            at = SL[csi, M[M_NB + csi] - 1]
+            px = pl
+            o = L[at, L_HEAD]
+        if cur != at:
+            cur = at
             done_q = 0
             done_n = 0
-        anon = L[lv, L_ANON]
-        if anon > 0:
-            q = min(rem, anon)
-            F, nf = _push_fill(F, nf, taker, 0, pl, q, side, owner, 0, done_q, 0, 0, ts)
+        if at >= 0 and L[at, L_ANON] > 0:
+            q = min(rem, L[at, L_ANON])
+            F, nf = _push_fill(F, nf, taker, 0, px, q, side, owner, 0, done_q, 0, 0, ts)
             done_q += q
             rem -= q
-            L[lv, L_ANON] = anon - q
-            L[lv, L_QTY] -= q
-            lvl_drop_if_empty(L, SK, SL, M, lv)
+            L[at, L_ANON] -= q
+            L[at, L_QTY] -= q
+            lvl_drop_if_empty(L, SK, SL, M, at)
             continue
-        o = L[lv, L_HEAD]
         if stp != STP_NONE and owner != 0 and OR[o, O_OWNER] == owner:
             if stp == STP_CANCEL_NEWEST:
                 return rem, F, nf, U, nu, STOP_STP
@@ -270,7 +241,7 @@ def match(OR, H, L, SK, SL, M, F, nf, U, nu, taker, side, rem, limit, has_limit,
             continue
         q = min(rem, OR[o, O_QTY])
         F, nf = _push_fill(
-            F, nf, taker, OR[o, O_ID], pl, q, side, owner, OR[o, O_OWNER], done_q, done_n,
+            F, nf, taker, OR[o, O_ID], px, q, side, owner, OR[o, O_OWNER], done_q, done_n,
             OR[o, O_FLAGS], ts,
         )  # fmt: skip
         done_q += q
@@ -470,8 +441,7 @@ def submit(OR, H, L, SK, SL, M, F, U, oid, side, qty, price, otype, tif, post_on
     elif tif == TIF_FOK and not fok_fillable(OR, L, SL, M, side, qty, price, has_limit, peg_only, owner, stp):
         reason = R_FOK
     if reason != R_NONE:
-        U, nu = _push_update(U, 0, oid, ST_REJECTED, reason, 0, 0, 0, 0, ts)
-        return ST_REJECTED, reason, 0, 0, 0, F, 0, U, nu
+        return _rejected(F, U, oid, reason, ts)
     flags = 0
     if peg_only:
         flags |= FL_PEG
@@ -515,8 +485,7 @@ def cancel(OR, H, L, SK, SL, M, F, U, oid, qty, has_qty, ts, stp):
     o = h_find(H, M, oid)
     if o < 0 or (has_qty and qty <= 0):
         reason = R_UNKNOWN_ORDER if o < 0 else R_BAD_QTY
-        U, nu = _push_update(U, 0, oid, ST_REJECTED, reason, 0, 0, 0, 0, ts)
-        return ST_REJECTED, reason, 0, 0, 0, F, 0, U, nu
+        return _rejected(F, U, oid, reason, ts)
     total = OR[o, O_QTY] + OR[o, O_HIDDEN]
     cum = OR[o, O_CUM]
     if not has_qty or qty >= total:
@@ -556,8 +525,7 @@ def modify(OR, H, L, SK, SL, M, F, U, oid, price, has_price, qty, has_qty, ts, s
     ):
         reason = R_POST_ONLY
     if reason != R_NONE:
-        U, nu = _push_update(U, 0, oid, ST_REJECTED, reason, 0, 0, 0, 0, ts)
-        return ST_REJECTED, reason, 0, 0, 0, F, 0, U, nu
+        return _rejected(F, U, oid, reason, ts)
     total = OR[o, O_QTY] + OR[o, O_HIDDEN]
     new_total = qty if has_qty else total
     cum = OR[o, O_CUM]

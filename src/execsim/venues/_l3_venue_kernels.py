@@ -28,7 +28,6 @@ from __future__ import annotations
 import numpy as np
 
 from execsim.book._l3_kernels import (
-    FL_PEG,
     L_ANON,
     L_HEAD,
     L_PRICE,
@@ -41,9 +40,6 @@ from execsim.book._l3_kernels import (
     NEED_HASH,
     NEED_LEVELS,
     NEED_ORDERS,
-    O_CUM,
-    O_FLAGS,
-    O_HIDDEN,
     O_ID,
     O_LEVEL,
     O_NEXT,
@@ -68,10 +64,10 @@ from execsim.book._l3_kernels import (
     S_SET_LEVEL,
     S_TRADE,
     S_TRADE_QTY,
-    S_TRIMS,
     S_UNKNOWN,
+    grow_rows,
     h_find,
-    iceberg_refresh,
+    h_slot,
     lvl_drop_if_empty,
     lvl_find,
     lvl_get_or_create,
@@ -79,6 +75,7 @@ from execsim.book._l3_kernels import (
     mid_price,
     order_alloc,
     order_append,
+    order_fill,
     order_free,
     order_remove,
     order_unlink,
@@ -87,6 +84,7 @@ from execsim.book._l3_kernels import (
     reject,
     room_for,
     side_index,
+    trim_order,
 )
 from execsim.core.jit import njit
 from execsim.data.schema import (
@@ -183,24 +181,17 @@ STAT_NAMES = {
     "anonymous_qty_consumed_by_us": V_CONSUMED_ANON,
 }
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _ST_TRADING = 2
 
 
 # --------------------------------------------------------------------------- shadow table
-@njit(cache=True, inline="always")
-def _sh_slot(key, bits):
-    x = np.uint64(key) * _GOLDEN
-    return np.int64(x >> np.uint64(64 - bits))
-
-
 @njit(cache=True, inline="always")
 def sh_find(SH, VM, key):
     """Return the shadow-table row of ``key``, or -1."""
     if VM[V_SH_LIVE] == 0:
         return -1
     mask = SH.shape[0] - 1
-    i = _sh_slot(key, VM[V_SH_BITS])
+    i = h_slot(key, VM[V_SH_BITS])
     while True:
         st = SH[i, SH_STATE]
         if st == SE_EMPTY:
@@ -218,7 +209,7 @@ def sh_put(SH, VM, key, val, side):
         SH[e, SH_VAL] = val
         return
     mask = SH.shape[0] - 1
-    i = _sh_slot(key, VM[V_SH_BITS])
+    i = h_slot(key, VM[V_SH_BITS])
     while SH[i, SH_STATE] == SE_LIVE:
         i = (i + 1) & mask
     if SH[i, SH_STATE] == SE_EMPTY:
@@ -276,10 +267,7 @@ def record_consumed(SH, VM, ids, qtys, sides):
 # --------------------------------------------------------------------------- our fills
 @njit(cache=True)
 def _push(FB, nfb, oid, px, q, leaves, ahead, ts, how):
-    if nfb == FB.shape[0]:
-        G = np.zeros((2 * FB.shape[0], FB.shape[1]), dtype=np.int64)
-        G[:nfb] = FB[:nfb]
-        FB = G
+    FB = grow_rows(FB, nfb)
     FB[nfb, FB_OID] = oid
     FB[nfb, FB_PRICE] = px
     FB[nfb, FB_QTY] = q
@@ -294,21 +282,8 @@ def _push(FB, nfb, oid, px, q, leaves, ahead, ts, how):
 def _fill_ours(OR, H, L, SK, SL, M, VM, FB, nfb, o, q, px, ts, how):
     """Execute ``q`` lots (<= displayed) of our resting order ``o`` at ``px`` as a maker."""
     ahead, _n = queue_position(OR, L, o)
-    OR[o, O_QTY] -= q
-    OR[o, O_CUM] += q
-    peg = OR[o, O_FLAGS] & FL_PEG
-    if not peg:
-        L[OR[o, O_LEVEL], L_QTY] -= q
     oid = OR[o, O_ID]
-    if OR[o, O_QTY] == 0:
-        if OR[o, O_HIDDEN] > 0 and not peg:
-            iceberg_refresh(OR, L, o)
-            leaves = OR[o, O_QTY] + OR[o, O_HIDDEN]
-        else:
-            order_remove(OR, H, L, SK, SL, M, o)
-            leaves = 0
-    else:
-        leaves = OR[o, O_QTY] + OR[o, O_HIDDEN]
+    leaves = order_fill(OR, H, L, SK, SL, M, o, q)
     VM[V_FILLS] += 1
     VM[V_FILL_QTY] += q
     if how == HOW_AHEAD:
@@ -551,16 +526,7 @@ def _set_level(OR, H, L, SK, SL, M, VM, side, price, q):
         while excess > 0 and o >= 0:
             prev = OR[o, O_PREV]
             if OR[o, O_ID] >= 0:
-                have = OR[o, O_QTY]
-                M[S_TRIMS] += 1
-                if have <= excess:
-                    order_unlink(OR, L, o)
-                    order_free(OR, H, M, o)
-                    excess -= have
-                else:
-                    OR[o, O_QTY] = have - excess
-                    L[lv, L_QTY] -= excess
-                    excess = 0
+                excess = trim_order(OR, H, L, M, lv, o, excess)
             o = prev
         known = L[lv, L_QTY] - L[lv, L_ANON] - ours
     L[lv, L_ANON] = q - known
