@@ -381,16 +381,35 @@ def test_children_may_fill_the_parent_exactly_and_one_lot_more_is_denied() -> No
 
 def test_a_size_up_counts_against_the_parent_while_in_flight() -> None:
     oms = _oms()
-    oms.new_parent(Side.BUY, 20, now=0)
+    oms.new_parent(Side.BUY, 30, now=0)
     a = _new(oms, _req(qty=10, parent_id=1))
+    # a modify sets the open quantity: the 10 lots open now may fill before the venue applies
+    # it, which then opens 21 more, so 31 lots are at stake
     d = oms.request_modify(a, qty=21, now=1)
     assert isinstance(d, OrderDenied)
-    assert (d.rule, d.value) == ("parent_allocation", 21)
+    assert (d.rule, d.value) == ("parent_allocation", 31)
     assert isinstance(oms.request_modify(a, qty=15, now=1), ModifyRequest)
-    assert oms.parent(1).working_qty == 15  # counted at the new size until answered
+    assert oms.parent(1).working_qty == 25  # what is open now plus the new size, until answered
     assert isinstance(oms.request_new(_req(qty=6, parent_id=1), now=2), OrderDenied)
     _rep(oms, a, ReportKind.REJECTED, "modify", reason="no")
     assert oms.parent(1).working_qty == 10
+
+
+def test_a_modify_racing_a_fill_cannot_overallocate_the_parent() -> None:
+    # found by the state machine below: a child's modify (open quantity 9) is sent before the
+    # venue fills 8 of its 9 lots; the venue then reopens 9, so the order's total becomes 17
+    m = OmsAgainstMockVenue()
+    m.setup()
+    m.new_order(side=Side.BUY, qty=9, price=101, ioc=False, child=True)
+    m.new_order(side=Side.BUY, qty=9, price=97, ioc=False, child=True)
+    r = m.oms.request_modify(1, qty=9, now=m._now())
+    assert isinstance(r, ModifyRequest)
+    m.pipe.commands.append((r.to_command(m.t), "modify"))
+    m.new_order(side=Side.BUY, qty=35, price=97, ioc=False, child=True)  # 9 + 9 + 9 + 35 > 60: denied
+    m.venue_and_oms_catch_up()
+    p = m.oms.parent(1)
+    assert (p.filled_qty, p.working_qty) == (8, 18)
+    m.books_balance()
 
 
 def test_children_on_the_wrong_side_or_through_the_parent_limit_are_denied() -> None:

@@ -282,13 +282,19 @@ class _Order:
 
     @property
     def working(self) -> int:
-        """Lots this order may still fill (an unanswered size-up counted at its new size)."""
+        """Lots this order may still fill, at worst.
+
+        A modify sets the *open* quantity, so while one is unanswered the lots open now may
+        fill first and the venue then opens ``qty`` more: each unanswered modify with a ``qty``
+        counts in full on top of what is open (a price-only modify keeps what is left, and a
+        partial cancel only reduces it, so neither adds anything).
+        """
         if self.done:
             return 0
-        if not self.pending:
-            return max(self.leaves, 0)  # a nonsense negative order (the venue rejects it) frees nothing
-        ups = [p.qty for p in self.pending if p.command == "modify" and p.qty is not None]
-        return max([self.leaves, 0, *ups])
+        # a nonsense negative order (the venue rejects it) frees nothing
+        return max(self.leaves, 0) + sum(
+            p.qty for p in self.pending if p.command == "modify" and p.qty is not None
+        )
 
 
 @dataclass(slots=True)
@@ -679,7 +685,7 @@ class OrderManager:
             now,
             reference_price=reference_price,
             recent_volume=recent_volume,
-            parent=self._parent_limits(o.info.parent_id, exclude=order_id) if o.info.parent_id else None,
+            parent=self._modify_parent_limits(o, qty),
         )
         d = self._first_denial(req, ctx)
         if d is not None:
@@ -690,6 +696,17 @@ class OrderManager:
         self._sent(req, ctx)
         self._transitioned(o, K.REPLACE_REQUESTED, before, now, command="modify", price=price, qty=qty or 0)
         return ModifyRequest(order_id=order_id, venue=o.info.venue, price=price, qty=qty, ts=int(now))
+
+    def _modify_parent_limits(self, o: _Order, qty: int | None) -> ParentLimits | None:
+        """The parent's limits for a modify of child ``o``: a modify that sets the open quantity
+        also keeps the lots open now (and those of earlier unanswered modifies) committed, since
+        they may fill before the venue applies it (see :attr:`_Order.working`)."""
+        if not o.info.parent_id:
+            return None
+        p = self._parent_limits(o.info.parent_id, exclude=o.info.order_id)
+        if p is None or qty is None:
+            return p
+        return replace(p, committed=p.committed + o.working)
 
     def _current_request(self, o: _Order) -> OrderRequest:
         r = o.request
