@@ -167,7 +167,12 @@ def grow_rows(B, n):
     if n < B.shape[0]:
         return B
     G = np.zeros((2 * B.shape[0], B.shape[1]), dtype=np.int64)
-    G[:n] = B[:n]
+    # an element loop, not ``G[:n] = B[:n]``: the slice assignment brings numba's shape-mismatch
+    # error formatting (its unicode kernels) into every kernel that grows a buffer, about 2 s of
+    # compilation on a first run for a copy that is rare and cheap
+    for i in range(n):
+        for j in range(B.shape[1]):
+            G[i, j] = B[i, j]
     return G
 
 
