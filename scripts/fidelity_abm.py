@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from execsim.agents import AgentMarketConfig, run_market
+from execsim.agents import AgentMarketConfig, LatentLiquidityConfig, run_market
 from execsim.agents.calibration import OrderFlowStats, order_flow_stats
+from execsim.agents.metaorders import MetaorderImpact, metaorder_impact
 from execsim.agents.stylized_facts import (
     StylizedFacts,
     impact_exponent,
@@ -178,7 +179,9 @@ def build(seeds: list[int], hours: float) -> str:
     real_windows = {
         w: impact_exponent(*window_impact(real_series, w * S)).exponent for w in (30, 60, 120, 300)
     }
-    real_sqrt = calibrate_square_root(trade_tape(real_ev), n_bootstrap=200, seed=0)
+    real_tape = trade_tape(real_ev)
+    real_sqrt = calibrate_square_root(real_tape, n_bootstrap=200, seed=0)
+    real_sqrt_half = calibrate_square_root(real_tape, delta=0.5, n_bootstrap=200, seed=0)
 
     cfg = AgentMarketConfig()
     syn: list[StylizedFacts] = []
@@ -195,6 +198,11 @@ def build(seeds: list[int], hours: float) -> str:
         if syn_flow is None:
             syn_flow = order_flow_stats(ev)
     assert syn_flow is not None
+    no_latent = cfg.model_copy(update={"latent": LatentLiquidityConfig(density=0.0)})
+    metas = {
+        "default": metaorder_impact(cfg, META_SIZES, seeds=range(META_SEEDS)),
+        "without latent liquidity": metaorder_impact(no_latent, META_SIZES, seeds=range(META_SEEDS)),
+    }
     elapsed = time.perf_counter() - t0
 
     n_levels = len(real.depth)
@@ -248,6 +256,7 @@ def build(seeds: list[int], hours: float) -> str:
     for w, e in real_windows.items():
         lines.append(f"| {w} s | {e:.2f} | {np.nanmean(syn_windows[w]):.2f} |")
     lines += _sqrt_section(real_sqrt, syn_sqrt, seeds)
+    lines += _metaorder_section(real_sqrt_half, metas, price_per_tick=100)
     lines += [
         "",
         "### Autocorrelation of absolute 1-minute returns, lag by lag",
@@ -306,10 +315,61 @@ def _sqrt_section(
         "",
         f"Synthetic mean {np.mean(d):.2f} (sd {np.std(d):.2f} across seeds): "
         + ("inside" if inside else "**outside**")
-        + f" GOOG's 95 % interval {lo:.2f}–{hi:.2f}. Each synthetic seed's δ is tight and centred "
-        "on 1 (linear aggregate impact), while the real day's is concave; the real interval is "
-        "wide (one day), so the two are told apart at its upper end only.",
+        + f" GOOG's 95 % interval {lo:.2f}–{hi:.2f}. Each synthetic seed's δ is tight, and the "
+        "synthetic response is "
+        + ("close to linear" if np.mean(d) > 0.9 else "mildly concave")
+        + ", while the real day's is concave; the real interval is wide (one day), so the two are "
+        "told apart at its upper end only.",
     ]
+    return out
+
+
+META_SIZES = (1_000, 3_000, 10_000, 30_000)
+META_SEEDS = 64
+
+
+def _metaorder_section(
+    real_half: SquareRootCalibration, metas: dict[str, MetaorderImpact], price_per_tick: int
+) -> list[str]:
+    """Metaorders sent into the synthetic market, against the square-root law of the GOOG day."""
+    first = next(iter(metas.values()))
+    # the real tape's prices are in LOBSTER units
+    sig = real_half.sigma_ticks_per_sqrt_day / price_per_tick
+    vol, y = real_half.daily_volume_lots, real_half.Y
+    h = " / ".join(f"+{x / 60:g} min" for x in first.horizons_s)
+    out = [
+        "",
+        "### Metaorders: what our own trading costs",
+        "",
+        "The estimators above read impact off anonymous net volume. In the synthetic market a "
+        "metaorder can be sent for real: `execsim.agents.metaorders.metaorder_impact` buys (even "
+        "seeds) or sells (odd seeds) each size as "
+        f"{first.n_children} equal market orders over {first.duration_s / 60:g} minutes, and reads "
+        "the impact as the mid's difference from a twin run of the same seed without it, at the "
+        f"end of the execution and {h} after it; seeds 0–{first.points[0].n_runs - 1}. The reference "
+        "is the square-root law with the GOOG day's own constants: `Y σ √(Q/V)` with σ = "
+        f"{sig:.0f} ticks per √day, V = {vol:,.0f} lots per day and Y = {y:.2f} "
+        f"(95 % CI {real_half.Y_ci[0]:.2f}–{real_half.Y_ci[1]:.2f}), the bucket fit above with δ held "
+        "at 0.5. That Y comes from anonymous buckets, not from metaorders, so the reference gives "
+        "the scale, not a tolerance. This section was added with the latent liquidity population "
+        "and is not counted in the facts above.",
+        "",
+        "| metaorder (lots) | share of a day's volume | square-root law (ticks) | "
+        + " | ".join(f"{name}: impact at end ± s.e. ({h})" for name in metas)
+        + " |",
+        "|---|---|---|" + "---|" * len(metas),
+    ]
+    for i, p in enumerate(first.points):
+        ref = y * sig * math.sqrt(p.qty / vol)
+        cells = []
+        for m in metas.values():
+            q = m.points[i]
+            after = " / ".join(f"{x:.0f}" for x in q.after_ticks)
+            cells.append(f"{q.impact_ticks:.1f} ± {q.stderr_ticks:.1f} ({after})")
+        out.append(f"| {p.qty:,} | {p.qty / vol:.2%} | {ref:.0f} | " + " | ".join(cells) + " |")
+    out += ["", "| market | impact exponent δ (impact ∝ Q^δ) | 95 % CI (seeds resampled) |", "|---|---|---|"]
+    for name, m in metas.items():
+        out.append(f"| {name} | {m.exponent:.2f} | {m.exponent_ci[0]:.2f}–{m.exponent_ci[1]:.2f} |")
     return out
 
 
@@ -338,49 +398,54 @@ def _caveats(
             "no intraday seasonality (GOOG is busier near the open and the close).",
             "- Volatility clustering comes from a slow random *activity* factor that scales every "
             "rate and the fundamental's variance, i.e. it is put in, not emergent.",
-            "- **The impact exponent is not reproduced.** The synthetic market's mean response to "
-            "net signed volume is close to linear (exponent about 1 with this estimator, at every "
-            "window length), while GOOG's is concave at 30–60 s (0.46–0.56) though not at 2–5 "
-            "minutes. No parameter of the model moved it (makers anchored to a slow average of "
-            "the mid, a fundamental-weighted reference, no momentum or no value traders all gave "
-            "0.9–1.2): the agents' liquidity is placed relative to the current book, so a price "
-            "move is permanent until the value traders pull it back, and there is no metaorder "
-            "splitting (long-memory order signs) nor liquidity that refills where it was "
-            "consumed, the two mechanisms behind the square-root law in the literature "
-            "(Tóth et al. 2011, *Anomalous price impact and the critical nature of liquidity*).",
-            "- **What else was tried on the impact exponent** (pooled square-root fit above, "
-            "seeds 11, 12, 13, 1 and 2; the default market gives δ = 1.03, sd 0.06), each as a "
-            "prototype in the compiled market and reverted because δ did not move: latent "
-            "liquidity revealed at the touch in proportion to the displacement from a 20–300 s "
-            "average of the mid (a one-level version of Tóth et al.'s latent order book), "
-            "0.97–1.06; agents' market orders that never take more than the opposite best level "
-            "(selective liquidity taking), 1.07; cancellation rates that do not scale with "
-            "activity, so that busy spells have a deeper book, 0.93; makers that move their "
-            "reference with a decaying memory of trade signs, 1.01; makers centred on the "
-            "fundamental value (weight 0.6–1.0), 0.89–1.16; no momentum traders, 1.02; "
-            "momentum and value traders that split their orders into child market orders of "
-            "about 50 lots at 0.05–0.2 per second, 1.07–1.13; momentum and value orders of a "
-            "fixed size instead of one proportional to the signal, 0.98–1.04. The noise traders "
-            "and the maker alone (no momentum, no value traders) give 1.22: the "
-            "zero-intelligence core itself responds linearly or convexly, so the concavity has "
-            "to come from a new kind of liquidity rather than from the informed traders. A deep "
-            "book whose density grows with the distance from the touch (deep orders placed with "
-            "a density rising linearly to 60–200 ticks, giving a depth profile shaped like "
-            "GOOG's) gave 0.97–1.10: the shape of the visible book alone is not enough. What "
-            "is left to try is the full mechanism of the literature, both halves at once: a "
-            "latent book whose orders are deposited at every distance from the price, diffuse, "
-            "and show themselves only near it, so that liquidity consumed by a large order "
-            "refills slowly (Donier, Bonart, Mastromatteo and Bouchaud 2015), together with "
-            "traders who split their orders over minutes (long-memory order signs).",
+            "- **The square-root impact exponent is still not reproduced; metaorder costs now have "
+            "the right scale.** Both bucket estimators above find the synthetic market's mean "
+            "response to anonymous net volume close to linear, while GOOG's is concave. Metaorders "
+            "sent for real (the section above) grow a little less than in proportion to their "
+            "size (the exponent's interval still includes 1, and the square-root law's 0.5 lies "
+            "below it), at the square-root law's magnitude for 10,000–30,000 lots and below it "
+            "for small sizes. That scale comes from the *latent liquidity* population "
+            "(`LatentLiquidityConfig`: V-shaped interest around the fundamental value, shown at "
+            "the touch once the mid reaches it, after Donier, Bonart, Mastromatteo and Bouchaud "
+            "2015), added in a later session with four defaults retuned around it (fundamental "
+            "volatility 2 → 4 ticks per √s, latent density 0 → 0.4, makers' smallest half spread "
+            "14 → 18 ticks, noise market orders 0.11 → 0.08 per second, chosen on seeds 11–13 "
+            "among 24 grid points). Without it (column *without latent liquidity*) a "
+            "10,000-lot metaorder moves the price by hundreds of ticks and impact grows faster "
+            "than size: the zero-intelligence book refills at a fixed rate, so an order faster "
+            "than the refill runs through it. Denser latent liquidity makes impact more concave "
+            "(0.72–0.79 at densities 0.6–1.2 on seeds 11–13) but pins the price and misses "
+            "up to seven facts. The fact the chosen setting costs: 1-second volatility is now "
+            "below tolerance (the latent orders shown at the touch steady the mid), while the "
+            "5th spread percentile, missed before, is now met.",
+            "- **Impact decays fully, and overshoots a little.** After the metaorder the price "
+            "returns to the twin's within five minutes and then falls some ticks past it (the "
+            "momentum traders follow the reversal). Real impact decays only in part. The "
+            "fundamental value is exogenous: our orders do not move it, the latent liquidity and "
+            "the value traders are anchored to it, so the market has no permanent impact. A "
+            "fundamental that absorbs part of the signed order flow would add it; it is not built.",
+            "- **What was tried on the aggregate exponent** (pooled square-root fit, seeds 11, 12, "
+            "13, 1 and 2; before the latent liquidity the default gave δ = 1.03, sd 0.06), each as "
+            "a prototype and reverted because δ did not move: latent liquidity revealed at the "
+            "touch in proportion to the displacement from a 20–300 s average of the mid, "
+            "0.97–1.06; market orders capped at the opposite best level, 1.07; cancellation rates "
+            "that do not scale with activity, 0.93; makers that move their reference with a "
+            "memory of trade signs, 1.01; makers centred on the fundamental, 0.89–1.16; no "
+            "momentum traders, 1.02; momentum and value orders split into children, 1.07–1.13; "
+            "momentum and value orders of a fixed size, 0.98–1.04; a deep book whose density "
+            "grows with distance, 0.97–1.10; noise limit orders whose side leans against the "
+            "recent market-order imbalance (liquidity that answers the flow), 0.99–1.01; noise "
+            "market orders whose side persists (order-sign autocorrelation 0.2–0.3 at lag 1; "
+            "GOOG's is 0.63, the synthetic market's 0.07), with and without that answer, "
+            "0.96–1.11. The latent liquidity anchored on the fundamental is the first mechanism "
+            "that moved it, to 0.85–0.96 depending on its density; stronger settings reach 0.8 "
+            "but pin the price and cut volatility in half. GOOG's exponent has a wide interval "
+            "(one day); the synthetic market's sits at or just above its upper end.",
             f"- The depth profile is flatter than GOOG's: {depth_note}.",
             f"- The order flow counts every population: the market maker's requotes add to the "
             f"limit orders and cancellations ({flow_note}), and the momentum and value traders' "
             "market orders, sized by their signals, make the mean market order larger than "
             "GOOG's, with fewer of them.",
-            "- The fundamental value is exogenous: our trading moves the market through the book, "
-            "the makers' inventories and the momentum traders, and the value traders pull it back "
-            "toward a fundamental that our orders do not move, so the permanent part of our impact "
-            "decays with their activity.",
         ]
     )
 

@@ -8,6 +8,7 @@ from execsim.agents import (
     AgentMarketConfig,
     AgentMarketVenue,
     FundamentalConfig,
+    LatentLiquidityConfig,
     MarketMakerConfig,
     MomentumTraderConfig,
     NoiseTraderConfig,
@@ -186,3 +187,75 @@ def test_a_market_maker_stops_bidding_at_its_inventory_limit() -> None:
     bid, ask = v.market_maker_quotes()[0]
     assert bid is None  # another 500-lot bid would take it to 900 > 600
     assert ask is not None
+
+
+def _latent_cfg(density: float) -> AgentMarketConfig:
+    return AgentMarketConfig(
+        noise=BEHIND_ONLY,
+        fundamental=FundamentalConfig(volatility_ticks=0.0),
+        latent=LatentLiquidityConfig(density=density, fundamental_weight=1.0),
+        **QUIET,  # type: ignore[arg-type]
+    )
+
+
+def test_latent_sellers_show_what_the_mid_has_reached_at_the_best_ask() -> None:
+    density = 2.0
+    lat, base = _venue(_latent_cfg(density), 6), _venue(_latent_cfg(0.0), 6)
+    t1 = _latent_cfg(density).start_ns + 20 * S
+    for v in (lat, base):
+        v.advance(t1)
+        _sweep_asks(v, 20, t1)
+    d = lat.quote().mid2 / 2 - lat.fundamental  # type: ignore[operator]
+    assert d > 10
+    n0 = lat.stats["latent_orders"]
+    lat.advance(t1 + int(1.5 * S))
+    base.advance(t1 + int(1.5 * S))
+    assert base.stats["latent_orders"] == 0
+    assert lat.stats["latent_orders"] == n0 + 1
+    # about density * D^2 / 2 lots joined the best ask as its newest order (the mid may have
+    # drifted a few ticks since the sweep)
+    q = lat.quote()
+    level = lat.book.level(Side.SELL, q.ask_px)
+    assert level is not None
+    shown = level.orders[-1][1]
+    assert 0.5 * density * (d - 4) ** 2 <= shown <= 0.5 * density * (d + 3) ** 2
+    assert base.book.level(Side.SELL, base.quote().ask_px).orders[-1][1] < 300  # type: ignore[union-attr]
+    # shown once: with the mid where it was, the next clock steps show nothing more
+    lat.advance(t1 + int(4.5 * S))
+    assert lat.stats["latent_orders"] == n0 + 1
+
+
+def test_latent_buyers_show_below_the_anchor_and_nothing_is_shown_on_the_other_side() -> None:
+    cfg = _latent_cfg(1.0)
+    v = _venue(cfg, 7)
+    t1 = cfg.start_ns + 20 * S
+    v.advance(t1)
+    before = v.quote()
+    limit = before.bid_px - 20
+    reps = v.handle(
+        SubmitOrder(ts_ns=t1, order_id=2, side=Side.SELL, qty=1_000_000, price=limit, tif=TimeInForce.IOC)
+    )
+    assert any(r.kind is ReportKind.FILL for r in reps)
+    d = v.fundamental - v.quote().mid2 / 2  # type: ignore[operator]
+    assert d > 10
+    ask_before = v.quote().ask_qty
+    n0 = v.stats["latent_orders"]
+    v.advance(t1 + int(1.5 * S))
+    assert v.stats["latent_orders"] == n0 + 1
+    level = v.book.level(Side.BUY, v.quote().bid_px)
+    assert level is not None
+    assert 0.5 * (d - 4) ** 2 <= level.orders[-1][1] <= 0.5 * (d + 3) ** 2
+    assert v.quote().ask_qty == ask_before
+    assert v.quote().bid_px < before.bid_px
+
+
+def test_latent_liquidity_makes_a_large_metaorder_cost_less_and_its_impact_concave() -> None:
+    from execsim.agents.metaorders import metaorder_impact
+
+    base = AgentMarketConfig(warmup_s=300, latent=LatentLiquidityConfig(density=0.0))
+    with_latent = base.model_copy(update={"latent": LatentLiquidityConfig(density=2.0)})
+    kw = {"duration_s": 300.0, "n_children": 30, "seeds": range(12), "horizons_s": (), "n_bootstrap": 0}
+    off = metaorder_impact(base, [2_000, 20_000], **kw)  # type: ignore[arg-type]
+    on = metaorder_impact(with_latent, [2_000, 20_000], **kw)  # type: ignore[arg-type]
+    assert on.points[1].impact_ticks < 0.5 * off.points[1].impact_ticks
+    assert 0 < on.exponent < 0.85 < off.exponent

@@ -1,7 +1,7 @@
 """Background agent populations: a reactive synthetic market (the embedded default market).
 
 :class:`AgentMarketVenue` is a venue whose book is made by compiled background traders (noise,
-market makers, momentum, value) and shared with our orders, so our trading moves the market;
+market makers, momentum, value, latent liquidity) and shared with our orders, so our trading moves the market;
 :func:`run_market` produces the market's canonical event stream without us;
 :mod:`execsim.agents.stylized_facts` measures how much it resembles a real market, and
 :mod:`execsim.agents.calibration` measures the order flow its parameters stand for.
@@ -12,6 +12,7 @@ from execsim.agents.config import (
     ActivityConfig,
     AgentMarketConfig,
     FundamentalConfig,
+    LatentLiquidityConfig,
     MarketMakerConfig,
     MomentumTraderConfig,
     NoiseTraderConfig,
@@ -26,6 +27,7 @@ __all__ = [
     "AgentMarketConfig",
     "AgentMarketVenue",
     "FundamentalConfig",
+    "LatentLiquidityConfig",
     "MarketMakerConfig",
     "MomentumTraderConfig",
     "NoiseTraderConfig",

@@ -159,6 +159,7 @@ S_STEPS = 32
 S_MOM_POS = 33
 S_VAL_POS = 34
 S_NOISE_POS = 35
+S_N_LATENT = 36
 S_STATS_END = 40  # statistics are S[S_OPS_SUBMIT:S_STATS_END]
 S_PROC_NEXT = 48  # +p: time of process p's next event (INF: none)
 S_TLAST = 56  # +p: when process p's rate last changed
@@ -175,7 +176,10 @@ X_V0 = 6
 X_EM = 7  # the market makers' anchor: an EMA of the mid
 X_RATE = 8  # +p: process p's current rate (per second)
 X_WORK = 16  # +p: exponential work left before process p's next event
-NX = 24
+X_LAT_EMA = 24  # the latent book's slow average of the mid
+X_LAT_SELL = 25  # latent sell liquidity shown since the mid last rose above the anchor (lots)
+X_LAT_BUY = 26  # ... buy liquidity since it last fell below
+NX = 28
 
 # ---- P: float64 parameters
 P_LIMIT_RATE = 0
@@ -220,6 +224,9 @@ P_MM_ACT_ELAST = 38  # the makers' half spreads scale with activity ** this
 P_DEEP_MIN = 39  # smallest size of a deep order
 P_MM_ANCHOR_W = 40  # weight of the anchor (a slow average of the mid) in the makers' reference
 P_MM_ANCHOR_S = 41  # time constant of that average (s)
+P_LAT_DENSITY = 42  # latent liquidity per tick of distance from its anchor, per tick (lots)
+P_LAT_FUND_W = 43  # weight of the fundamental value in the latent book's anchor
+P_LAT_TAU = 44  # time constant of the slow average of the mid in that anchor (s)
 NP = 48
 
 # ---- market makers
@@ -922,6 +929,49 @@ def _clock(L, SL, M, S, X, P, R, RP, t):
 
 
 @_hot()
+def _latent(OR, H, L, SK, SL, M, F, U, S, X, P, Z, ZL, ZF, MM, E, OF, t):
+    """Show the latent liquidity the mid has reached since the last clock step.
+
+    The latent book is V-shaped around its anchor ``A``: ``density × u`` lots per tick at
+    ``u`` ticks from it, sellers above and buyers below. With the mid ``D`` ticks above ``A``
+    the sellers within ``D`` have been reached, ``density × D² / 2`` lots in all; what has not
+    been shown yet joins the best ask as one patient order (buyers: mirrored). When ``D``
+    shrinks, the account shrinks with it, so liquidity shown once is shown again only when
+    the mid moves back out.
+    """
+    dens = P[P_LAT_DENSITY]
+    if dens <= 0.0:
+        return
+    mid = X[X_MID]
+    X[X_LAT_EMA] += (1.0 - math.exp(-P[P_CLOCK_S] / P[P_LAT_TAU])) * (mid - X[X_LAT_EMA])
+    w = P[P_LAT_FUND_W]
+    d = mid - (w * X[X_V] + (1.0 - w) * X[X_LAT_EMA])
+    reached_sell = 0.5 * dens * d * d if d > 0.0 else 0.0
+    reached_buy = 0.5 * dens * d * d if d < 0.0 else 0.0
+    X[X_LAT_SELL] = min(X[X_LAT_SELL], reached_sell)
+    X[X_LAT_BUY] = min(X[X_LAT_BUY], reached_buy)
+    for side in (-1, 1):
+        acc = X_LAT_SELL if side < 0 else X_LAT_BUY
+        qty = int((reached_sell if side < 0 else reached_buy) - X[acc])
+        if qty < 1:
+            continue
+        ok, price = _k.best_price(L, SL, M, 0 if side > 0 else 1)
+        if not ok:
+            continue
+        slot = _zi_take(S, X, P, Z, ZL, ZF, 1, t)
+        if slot < 0:
+            S[S_POOL_FULL] += 1
+            continue
+        X[acc] += qty
+        oid = _new_id(S, slot)
+        Z[slot, Z_OID] = oid
+        S[S_N_LATENT] += 1
+        _agent_limit(
+            OR, H, L, SK, SL, M, F, U, S, X, P, Z, ZL, ZF, MM, E, OF, oid, side, qty, price, False, t
+        )
+
+
+@_hot()
 def _touch(L, SL, M, S, X, MM, t):
     """After an action: when the touch moved, schedule every idle market maker's requote."""
     okb, bb = _k.best_price(L, SL, M, 0)
@@ -977,6 +1027,7 @@ def run(
         _begin(S)
         if which < 0:
             _clock(L, SL, M, S, X, P, R, RP, t)
+            _latent(OR, H, L, SK, SL, M, F, U, S, X, P, Z, ZL, ZF, MM, E, OF, t)
         elif which < N_PROC:
             if which == PR_LIMIT:
                 _noise_limit(OR, H, L, SK, SL, M, F, U, S, X, P, LSZ, LCW, Z, ZL, ZF, MM, E, OF, R, RP, t)

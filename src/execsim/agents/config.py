@@ -5,8 +5,11 @@ the LOBSTER GOOG day of 2012-06-21 (NASDAQ, $0.01 tick, price about $570): the o
 and the placement shares come straight from that day (:mod:`execsim.agents.calibration`
 measures them), the rates and the remaining shape parameters were tuned by simulation until the
 stylised facts matched (``scripts/fidelity_abm.py`` writes the comparison to
-``docs/fidelity-abm.md``). Rates are "at activity 1": a slow random activity factor (mean 1)
-multiplies them all, which is what produces volatility clustering.
+``docs/fidelity-abm.md``); the latent liquidity's density and the defaults retuned with it were
+chosen so that large metaorders cost about what the square-root law predicts, without the
+runaway impact of a book that refills at a fixed rate (the same document's metaorder
+section). Rates are "at activity 1": a slow random activity factor (mean 1) multiplies them
+all, which is what produces volatility clustering.
 
 Units: prices and distances in ticks, sizes in lots, rates per second of market time.
 """
@@ -26,6 +29,7 @@ __all__ = [
     "ActivityConfig",
     "AgentMarketConfig",
     "FundamentalConfig",
+    "LatentLiquidityConfig",
     "MarketMakerConfig",
     "MomentumTraderConfig",
     "NoiseTraderConfig",
@@ -70,7 +74,7 @@ class NoiseTraderConfig(FrozenConfig):
     """
 
     limit_rate: float = Field(default=3.0, ge=0, description="limit orders per second")
-    market_rate: float = Field(default=0.11, ge=0, description="market orders per second")
+    market_rate: float = Field(default=0.08, ge=0, description="market orders per second")
     fleeting_cancel_rate: float = Field(default=7.0, ge=0, description="per fleeting order per second")
     patient_cancel_rate: float = Field(default=0.047, ge=0, description="per patient order per second")
     deep_cancel_rate: float = Field(default=0.028, ge=0, description="per deep order per second")
@@ -121,7 +125,7 @@ class MarketMakerConfig(FrozenConfig):
     """
 
     count: int = Field(default=1, ge=0, le=1024)
-    half_spread_min: float = Field(default=14.0, ge=0.5)
+    half_spread_min: float = Field(default=18.0, ge=0.5)
     half_spread_max: float = Field(default=30.0, ge=0.5)
     quote_size: int = Field(default=150, ge=1)
     skew_ticks_per_lot: float = Field(default=0.02, ge=0)
@@ -189,6 +193,37 @@ class ValueTraderConfig(FrozenConfig):
     max_size: int = Field(default=240, ge=1)
 
 
+class LatentLiquidityConfig(FrozenConfig):
+    """Latent liquidity: traders who show their orders only when the price comes to them.
+
+    Most of a market's supply and demand is not in the visible book: it sits with traders who
+    would sell higher or buy lower and act only when the price gets there. Following the latent
+    order book of Donier, Bonart, Mastromatteo and Bouchaud (2015), that interest is V-shaped
+    around an anchor price ``A``: ``density × u`` lots per tick at ``u`` ticks from it, sellers
+    above and buyers below. ``A`` is the fundamental value with weight
+    ``fundamental_weight``, the rest an exponential average of the mid over ``anchor_s``
+    seconds.
+
+    At every clock step, with the mid ``D`` ticks above ``A``, the sellers within ``D`` have
+    been reached, ``density × D² / 2`` lots in all; what of it has not been shown yet joins the
+    best ask as one patient limit order (and mirrored below ``A``). When ``D`` shrinks, the
+    account shrinks with it: liquidity is shown again only when the mid moves back out. A
+    metaorder that pushes the price ``D`` ticks from the anchor must absorb ``density × D² /
+    2`` lots on top of the visible book, so where this liquidity dominates its impact grows
+    like the square root of its size. ``density = 0`` turns the population off.
+    """
+
+    density: float = Field(
+        default=0.4, ge=0, description="lots per tick, per tick of distance from the anchor"
+    )
+    fundamental_weight: float = Field(
+        default=1.0, ge=0, le=1, description="weight of the fundamental value in the anchor"
+    )
+    anchor_s: float = Field(
+        default=1800.0, gt=0, description="time constant of the mid average in the anchor (s)"
+    )
+
+
 class FundamentalConfig(FrozenConfig):
     """The fundamental value: a random walk (or an Ornstein–Uhlenbeck process) in ticks.
 
@@ -196,7 +231,7 @@ class FundamentalConfig(FrozenConfig):
     ``mean_reversion_s > 0`` it also pulls toward the start price with that time constant.
     """
 
-    volatility_ticks: float = Field(default=2.0, ge=0, description="ticks per sqrt(second)")
+    volatility_ticks: float = Field(default=4.0, ge=0, description="ticks per sqrt(second)")
     mean_reversion_s: float = Field(default=0.0, ge=0, description="0: random walk")
 
 
@@ -245,6 +280,7 @@ class AgentMarketConfig(FrozenConfig):
     momentum: MomentumTraderConfig = MomentumTraderConfig()
     value: ValueTraderConfig = ValueTraderConfig()
     fundamental: FundamentalConfig = FundamentalConfig()
+    latent: LatentLiquidityConfig = LatentLiquidityConfig()
     activity: ActivityConfig = ActivityConfig()
 
     @model_validator(mode="after")

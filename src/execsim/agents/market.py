@@ -159,6 +159,9 @@ class _MarketState:
         P[_k.P_ACT_VOL] = c.activity.vol
         P[_k.P_ACT_TAU] = c.activity.timescale_s
         P[_k.P_CLOCK_S] = c.clock_ms / 1000.0
+        P[_k.P_LAT_DENSITY] = c.latent.density
+        P[_k.P_LAT_FUND_W] = c.latent.fundamental_weight
+        P[_k.P_LAT_TAU] = c.latent.anchor_s
 
         def table(sizes: tuple[int, ...], weights: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
             w = np.cumsum(np.asarray(weights, np.float64))
@@ -187,7 +190,7 @@ class _MarketState:
         self.S[_k.S_LAST_BB] = -2
         self.S[_k.S_LAST_BA] = -2
         p0 = float(c.start_ticks)
-        for i in (_k.X_V, _k.X_EF, _k.X_ES, _k.X_MID, _k.X_V0, _k.X_EM):
+        for i in (_k.X_V, _k.X_EF, _k.X_ES, _k.X_MID, _k.X_V0, _k.X_EM, _k.X_LAT_EMA):
             self.X[i] = p0
         self.X[_k.X_A] = 1.0
         self.pending: list[np.ndarray] = []
@@ -505,8 +508,8 @@ class AgentMarketVenue:
 
         ``book_ops`` = ``submits + cancels + executions`` processed by the book; per population:
         ``noise_limit_orders``, ``noise_market_orders``, ``noise_cancels``, ``mm_quotes``,
-        ``momentum_orders``, ``value_orders``; ``noise_pool_full`` (limit orders not placed for
-        want of a slot), ``executed_qty``, ``our_passive_fills``; net positions
+        ``momentum_orders``, ``value_orders``, ``latent_orders``; ``noise_pool_full`` (limit
+        orders not placed for want of a slot), ``executed_qty``, ``our_passive_fills``; net positions
         ``noise_position``, ``momentum_position``, ``value_position``; ``steps`` (events run,
         clock steps and empty cancellation draws included).
         """
@@ -522,6 +525,7 @@ class AgentMarketVenue:
             "mm_quotes": _k.S_N_MM_QUOTES,
             "momentum_orders": _k.S_N_MOM,
             "value_orders": _k.S_N_VAL,
+            "latent_orders": _k.S_N_LATENT,
             "noise_pool_full": _k.S_POOL_FULL,
             "our_passive_fills": _k.S_OUR_FILLS,
             "steps": _k.S_STEPS,
