@@ -14,6 +14,7 @@ from execsim.agents import (
     NoiseTraderConfig,
     ValueTraderConfig,
 )
+from execsim.agents.metaorders import metaorder_impact
 from execsim.data.schema import F_SNAPSHOT, K_ADD, K_DELETE, K_EXECUTE
 from execsim.model import OrderType, Side, TimeInForce
 from execsim.venues.base import ReportKind, SubmitOrder
@@ -250,8 +251,6 @@ def test_latent_buyers_show_below_the_anchor_and_nothing_is_shown_on_the_other_s
 
 
 def test_latent_liquidity_makes_a_large_metaorder_cost_less_and_its_impact_concave() -> None:
-    from execsim.agents.metaorders import metaorder_impact
-
     base = AgentMarketConfig(warmup_s=300, latent=LatentLiquidityConfig(density=0.0))
     with_latent = base.model_copy(update={"latent": LatentLiquidityConfig(density=2.0)})
     kw = {"duration_s": 300.0, "n_children": 30, "seeds": range(12), "horizons_s": (), "n_bootstrap": 0}

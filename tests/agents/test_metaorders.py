@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from execsim.agents import AgentMarketConfig
@@ -24,8 +25,9 @@ def test_bigger_metaorders_move_the_price_further_and_the_result_is_reproducible
     assert len(big.after_ticks) == 1
     assert a.horizons_s == (60.0,)
     lo, hi = a.exponent_ci
-    assert lo <= hi
-    assert a.exponent == a.exponent
+    # a fitted number, and an interval that the seed resampling actually spreads
+    assert np.isfinite([a.exponent, lo, hi]).all()
+    assert lo < hi
 
 
 def test_buys_and_sells_are_both_signed_with_the_metaorder() -> None:

@@ -946,29 +946,28 @@ def _latent(OR, H, L, SK, SL, M, F, U, S, X, P, Z, ZL, ZF, MM, E, OF, t):
     X[X_LAT_EMA] += (1.0 - math.exp(-P[P_CLOCK_S] / P[P_LAT_TAU])) * (mid - X[X_LAT_EMA])
     w = P[P_LAT_FUND_W]
     d = mid - (w * X[X_V] + (1.0 - w) * X[X_LAT_EMA])
-    reached_sell = 0.5 * dens * d * d if d > 0.0 else 0.0
-    reached_buy = 0.5 * dens * d * d if d < 0.0 else 0.0
-    X[X_LAT_SELL] = min(X[X_LAT_SELL], reached_sell)
-    X[X_LAT_BUY] = min(X[X_LAT_BUY], reached_buy)
-    for side in (-1, 1):
-        acc = X_LAT_SELL if side < 0 else X_LAT_BUY
-        qty = int((reached_sell if side < 0 else reached_buy) - X[acc])
-        if qty < 1:
-            continue
-        ok, price = _k.best_price(L, SL, M, 0 if side > 0 else 1)
-        if not ok:
-            continue
-        slot = _zi_take(S, X, P, Z, ZL, ZF, 1, t)
-        if slot < 0:
-            S[S_POOL_FULL] += 1
-            continue
-        X[acc] += qty
-        oid = _new_id(S, slot)
-        Z[slot, Z_OID] = oid
-        S[S_N_LATENT] += 1
-        _agent_limit(
-            OR, H, L, SK, SL, M, F, U, S, X, P, Z, ZL, ZF, MM, E, OF, oid, side, qty, price, False, t
-        )
+    # only the side the mid has moved toward is reached; the other side's account is spent
+    reached = 0.5 * dens * d * d
+    sell = d > 0.0
+    X[X_LAT_SELL] = min(X[X_LAT_SELL], reached if sell else 0.0)
+    X[X_LAT_BUY] = min(X[X_LAT_BUY], 0.0 if sell else reached)
+    acc = X_LAT_SELL if sell else X_LAT_BUY
+    qty = int(reached - X[acc])
+    if qty < 1:
+        return
+    side = -1 if sell else 1
+    ok, price = _k.best_price(L, SL, M, 1 if sell else 0)
+    if not ok:
+        return
+    slot = _zi_take(S, X, P, Z, ZL, ZF, 1, t)
+    if slot < 0:
+        S[S_POOL_FULL] += 1
+        return
+    X[acc] += qty
+    oid = _new_id(S, slot)
+    Z[slot, Z_OID] = oid
+    S[S_N_LATENT] += 1
+    _agent_limit(OR, H, L, SK, SL, M, F, U, S, X, P, Z, ZL, ZF, MM, E, OF, oid, side, qty, price, False, t)
 
 
 @_hot()

@@ -57,10 +57,9 @@ class MetaorderImpact:
 
 
 def _mid(venue: AgentMarketVenue, last: float) -> float:
-    q = venue.quote()
-    if q.bid_px > 0 and q.ask_px > 0:
-        return 0.5 * (q.bid_px + q.ask_px)
-    return last
+    """The mid in ticks, or ``last`` while a side of the book is empty."""
+    m2 = venue.quote().mid2
+    return last if m2 is None else 0.5 * m2
 
 
 def _path(
