@@ -16,6 +16,7 @@ from execsim.agents import (
 )
 from execsim.agents.metaorders import metaorder_impact
 from execsim.data.schema import F_SNAPSHOT, K_ADD, K_DELETE, K_EXECUTE
+from execsim.impact.tape import trade_tape
 from execsim.model import OrderType, Side, TimeInForce
 from execsim.venues.base import ReportKind, SubmitOrder
 
@@ -78,6 +79,26 @@ def test_noise_market_orders_take_liquidity_from_both_sides() -> None:
     assert v.stats["noise_market_orders"] > 100
     assert (ex["side"] == 1).sum() > 50
     assert (ex["side"] == -1).sum() > 50
+
+
+def _sign_acf(cfg: AgentMarketConfig, lags: tuple[int, ...]) -> list[float]:
+    v = _venue(cfg, 3)
+    v.advance(cfg.start_ns + 600 * S)
+    sign = trade_tape(v.drain_events()).sign.astype(np.float64)
+    assert sign.size > 600
+    sign -= sign.mean()
+    return [float(np.mean(sign[:-k] * sign[k:]) / np.var(sign)) for k in lags]
+
+
+def test_noise_market_order_signs_persist_as_configured() -> None:
+    def cfg(p: float) -> AgentMarketConfig:
+        noise = NoiseTraderConfig(market_rate=2.0, market_persistence=p)
+        return AgentMarketConfig(noise=noise, **QUIET)  # type: ignore[arg-type]
+
+    lag1, lag3 = _sign_acf(cfg(0.8), (1, 3))
+    assert 0.68 < lag1 < 0.92
+    assert 0.8**3 - 0.15 < lag3 < 0.8**3 + 0.15
+    assert abs(_sign_acf(cfg(0.0), (1,))[0]) < 0.1
 
 
 def test_momentum_traders_buy_after_an_up_move() -> None:
@@ -232,7 +253,7 @@ def test_latent_buyers_show_below_the_anchor_and_nothing_is_shown_on_the_other_s
     t1 = cfg.start_ns + 20 * S
     v.advance(t1)
     before = v.quote()
-    limit = before.bid_px - 20
+    limit = before.bid_px - 30
     reps = v.handle(
         SubmitOrder(ts_ns=t1, order_id=2, side=Side.SELL, qty=1_000_000, price=limit, tif=TimeInForce.IOC)
     )
@@ -251,10 +272,13 @@ def test_latent_buyers_show_below_the_anchor_and_nothing_is_shown_on_the_other_s
 
 
 def test_latent_liquidity_makes_a_large_metaorder_cost_less_and_its_impact_concave() -> None:
+    # without the latent book the visible one alone cannot absorb either size: the price runs away
     base = AgentMarketConfig(warmup_s=300, latent=LatentLiquidityConfig(density=0.0))
     with_latent = base.model_copy(update={"latent": LatentLiquidityConfig(density=2.0)})
     kw = {"duration_s": 300.0, "n_children": 30, "seeds": range(12), "horizons_s": (), "n_bootstrap": 0}
     off = metaorder_impact(base, [2_000, 20_000], **kw)  # type: ignore[arg-type]
     on = metaorder_impact(with_latent, [2_000, 20_000], **kw)  # type: ignore[arg-type]
     assert on.points[1].impact_ticks < 0.5 * off.points[1].impact_ticks
-    assert 0 < on.exponent < 0.85 < off.exponent
+    assert on.points[0].impact_ticks < 0.5 * off.points[0].impact_ticks
+    # ten times the size costs about three times as much (a square root would be 3.2)
+    assert 0 < on.exponent < 0.85

@@ -179,6 +179,7 @@ X_WORK = 16  # +p: exponential work left before process p's next event
 X_LAT_EMA = 24  # the latent book's slow average of the mid
 X_LAT_SELL = 25  # latent sell liquidity shown since the mid last rose above the anchor (lots)
 X_LAT_BUY = 26  # ... buy liquidity since it last fell below
+X_MKT_SIDE = 27  # side of the last noise market order (0: none yet)
 NX = 28
 
 # ---- P: float64 parameters
@@ -227,6 +228,7 @@ P_MM_ANCHOR_S = 41  # time constant of that average (s)
 P_LAT_DENSITY = 42  # latent liquidity per tick of distance from its anchor, per tick (lots)
 P_LAT_FUND_W = 43  # weight of the fundamental value in the latent book's anchor
 P_LAT_TAU = 44  # time constant of the slow average of the mid in that anchor (s)
+P_MKT_PERSIST = 45  # probability that a noise market order repeats the last one's side
 NP = 48
 
 # ---- market makers
@@ -703,9 +705,14 @@ def _noise_market(OR, H, L, SK, SL, M, F, U, S, X, P, MSZ, MCW, Z, ZL, ZF, MM, E
     s = PR_MARKET
     u0 = _u(R, RP, s)
     u1 = _u(R, RP, s)
-    for _ in range(3):
+    u2 = _u(R, RP, s)
+    for _ in range(2):
         _u(R, RP, s)
+    # a split parent order: with probability P_MKT_PERSIST the side repeats, else a fair coin
     side = 1 if u0 < 0.5 else -1
+    if X[X_MKT_SIDE] != 0.0 and u2 < P[P_MKT_PERSIST]:
+        side = int(X[X_MKT_SIDE])
+    X[X_MKT_SIDE] = side
     qty = _pick(MCW, MSZ, u1)
     S[S_N_MARKET] += 1
     filled = _market_order(OR, H, L, SK, SL, M, F, U, S, X, P, Z, ZL, ZF, MM, E, OF, side, qty, t)

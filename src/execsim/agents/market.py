@@ -119,6 +119,7 @@ class _MarketState:
         P = self.P
         P[_k.P_LIMIT_RATE] = nz.limit_rate
         P[_k.P_MARKET_RATE] = nz.market_rate
+        P[_k.P_MKT_PERSIST] = nz.market_persistence
         P[_k.P_FAST_CANCEL] = nz.fleeting_cancel_rate
         P[_k.P_SLOW_CANCEL] = nz.patient_cancel_rate
         P[_k.P_FLEET_INSIDE] = nz.fleeting_share_inside
