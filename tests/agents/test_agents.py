@@ -280,5 +280,5 @@ def test_latent_liquidity_makes_a_large_metaorder_cost_less_and_its_impact_conca
     on = metaorder_impact(with_latent, [2_000, 20_000], **kw)  # type: ignore[arg-type]
     assert on.points[1].impact_ticks < 0.5 * off.points[1].impact_ticks
     assert on.points[0].impact_ticks < 0.5 * off.points[0].impact_ticks
-    # ten times the size costs about three times as much (a square root would be 3.2)
+    # and ten times the size costs clearly less than ten times as much
     assert 0 < on.exponent < 0.85

@@ -8,8 +8,9 @@ stylised facts matched (``scripts/fidelity_abm.py`` writes the comparison to
 ``docs/fidelity-abm.md``). The last retune, made with the latent liquidity anchored on the
 price's own memory and the noise market orders' persistent signs, also fitted the square-root
 impact exponent (pooled over bucket lengths and at one minute) and checked metaorders sent for
-real (the same document's metaorder section); it moved the share of limit orders placed
-inside the spread from the GOOG day's 0.18 to 0.33. Rates are "at activity 1": a slow random
+real (the same document's metaorder section); it moved two of the measured parameters: the
+noise traders' limit orders from 3.0 to 2.6 per second and the share of them placed inside the
+spread from the GOOG day's 0.18 to 0.33. Rates are "at activity 1": a slow random
 activity factor (mean 1) multiplies them all, which is what produces volatility clustering.
 
 Units: prices and distances in ticks, sizes in lots, rates per second of market time.
@@ -211,8 +212,8 @@ class LatentLiquidityConfig(FrozenConfig):
     ``fundamental_weight``, the rest an exponential average of the mid over ``anchor_s``
     seconds. The default anchor is that average alone (the latent book remembers where the
     price has been, as in the paper): any move away from it, whether the news, the other
-    traders or our own orders made it, meets the same growing resistance, and the impact of
-    a metaorder decays as the anchor catches up rather than at once.
+    traders or our own orders made it, meets the same growing resistance, and part of a
+    metaorder's impact outlasts it.
 
     At every clock step, with the mid ``D`` ticks above ``A``, the sellers within ``D`` have
     been reached, ``density × D² / 2`` lots in all; what of it has not been shown yet joins the
