@@ -30,6 +30,7 @@ from execsim.agents.calibration import OrderFlowStats, order_flow_stats
 from execsim.agents.metaorders import MetaorderImpact, metaorder_impact
 from execsim.agents.stylized_facts import (
     StylizedFacts,
+    autocorrelation,
     impact_exponent,
     market_series,
     stylized_facts,
@@ -135,12 +136,6 @@ def _checks(n_levels: int) -> list[Check]:
 SIGN_LAGS = (1, 5, 20)
 
 
-def _sign_acf(sign: np.ndarray) -> list[float]:
-    """Autocorrelation of the trades' aggressor signs at ``SIGN_LAGS``."""
-    x = sign.astype(np.float64) - sign.mean()
-    return [float(np.mean(x[:-k] * x[k:]) / np.var(x)) for k in SIGN_LAGS]
-
-
 def _flow_rows(real: OrderFlowStats, syn: OrderFlowStats) -> list[tuple[str, str, str]]:
     def q(x: tuple[float, ...]) -> str:
         return " / ".join(f"{v:.0f}" for v in x)
@@ -197,7 +192,7 @@ def build(seeds: list[int], hours: float) -> str:
     syn_flow = None
     syn_windows: dict[int, list[float]] = {w: [] for w in real_windows}
     syn_sqrt: list[SquareRootCalibration] = []
-    syn_sign_acf: list[float] = []
+    syn_sign_acf = np.zeros(0)
     for seed in seeds:
         ev = run_market(cfg, np.random.SeedSequence(seed), int(hours * 3600 * S))
         syn.append(stylized_facts(ev))
@@ -208,7 +203,7 @@ def build(seeds: list[int], hours: float) -> str:
         syn_sqrt.append(calibrate_square_root(tape, n_bootstrap=200, seed=0))
         if syn_flow is None:
             syn_flow = order_flow_stats(ev)
-            syn_sign_acf = _sign_acf(tape.sign)
+            syn_sign_acf = autocorrelation(tape.sign, SIGN_LAGS)
     assert syn_flow is not None
     no_latent = cfg.model_copy(update={"latent": LatentLiquidityConfig(density=0.0)})
     metas = {
@@ -296,7 +291,7 @@ def build(seeds: list[int], hours: float) -> str:
         "|---|---|---|",
     ]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in _flow_rows(real_flow, syn_flow)]
-    real_sign_acf = _sign_acf(real_tape.sign)
+    real_sign_acf = autocorrelation(real_tape.sign, SIGN_LAGS)
     lines.append(
         f"| trade-sign autocorrelation, lag {' / '.join(map(str, SIGN_LAGS))} (trades) | "
         + " / ".join(f"{x:.2f}" for x in real_sign_acf)
@@ -449,11 +444,11 @@ def _caveats(
             "GOOG's at lag 1 and more at lag 20 (order-flow table).",
             "- **Impact decays, mostly within ten minutes.** After a metaorder the price keeps "
             "a fifth to a half of its impact five minutes later and almost none after ten (the "
-            "*+5 min / +10 min* columns): the latent book's anchor follows the mid, the value "
-            "traders pull toward the fundamental, and the fundamental itself is exogenous (our "
-            "orders do not move it), so there is no permanent impact. Real impact decays only in "
-            "part; a fundamental that absorbs part of the signed order flow would add it, and is "
-            "not built.",
+            "*+5 min / +10 min* columns; probably the latent book's anchor following the mid and "
+            "the value traders pulling toward the fundamental, not isolated). The fundamental "
+            "itself is exogenous (our orders do not move it), so there is no permanent impact. "
+            "Real impact decays only in part; a fundamental that absorbs part of the signed "
+            "order flow would add it, and is not built.",
             "- **What was tried on the aggregate exponent before** (pooled square-root fit, seeds "
             "11, 12, 13, 1 and 2; the zero-intelligence default gave δ = 1.03, sd 0.06), each as "
             "a prototype and reverted because δ did not move: latent liquidity revealed in "

@@ -15,6 +15,7 @@ from execsim.agents import (
     ValueTraderConfig,
 )
 from execsim.agents.metaorders import metaorder_impact
+from execsim.agents.stylized_facts import autocorrelation
 from execsim.data.schema import F_SNAPSHOT, K_ADD, K_DELETE, K_EXECUTE
 from execsim.impact.tape import trade_tape
 from execsim.model import OrderType, Side, TimeInForce
@@ -84,10 +85,9 @@ def test_noise_market_orders_take_liquidity_from_both_sides() -> None:
 def _sign_acf(cfg: AgentMarketConfig, lags: tuple[int, ...]) -> list[float]:
     v = _venue(cfg, 3)
     v.advance(cfg.start_ns + 600 * S)
-    sign = trade_tape(v.drain_events()).sign.astype(np.float64)
+    sign = trade_tape(v.drain_events()).sign
     assert sign.size > 600
-    sign -= sign.mean()
-    return [float(np.mean(sign[:-k] * sign[k:]) / np.var(sign)) for k in lags]
+    return [float(x) for x in autocorrelation(sign, lags)]
 
 
 def test_noise_market_order_signs_persist_as_configured() -> None:

@@ -2,7 +2,7 @@
 
 Every number has a documented default. The defaults are calibrated so that the market resembles
 the LOBSTER GOOG day of 2012-06-21 (NASDAQ, $0.01 tick, price about $570): the order-size tables
-and the placement shares come straight from that day (:mod:`execsim.agents.calibration`
+come straight from that day and the placement shares started from it (:mod:`execsim.agents.calibration`
 measures them), the rates and the remaining shape parameters were tuned by simulation until the
 stylised facts matched (``scripts/fidelity_abm.py`` writes the comparison to
 ``docs/fidelity-abm.md``). The last retune, made with the latent liquidity anchored on the
